@@ -1,0 +1,12 @@
+export * from './errors.ts';
+export type { BlockDevice } from './device/block-device.ts';
+export { writeBlocks } from './device/block-device.ts';
+export type { DiskLabel, LabelledBlockDevice } from './device/disk-label.ts';
+export { isLabelled } from './device/disk-label.ts';
+export { AbstractBlockDevice } from './device/abstract-block-device.ts';
+export { MemBlockDevice, type MemBlockDeviceOptions } from './device/mem-block-device.ts';
+export { ReplicatedDisk, type DiskState, type ReplicatedDiskStatus, type ReplicatedOpenOptions } from './replicated/replicated-disk.ts';
+export type { Transaction, TransactionalDisk, StoreStatus } from './wal/transactional-disk.ts';
+export type { RecoveryProcedure } from '../recovery/procedure.ts';
+export { procedure } from '../recovery/procedure.ts';
+export { compose, stack } from '../recovery/compose.ts';
