@@ -47,10 +47,14 @@ export class DeviceFailedError extends TwindiskError {
   }
 }
 
-/** Both mirrors of a replicated disk have failed: no copy of the data is reachable. */
-export class AllDisksFailedError extends TwindiskError {
+/**
+ * Both mirrors of a replicated disk have failed: no copy of the data is reachable. It is a
+ * DeviceFailedError with the same code, because to the layer above the replicated disk is
+ * one device, and that device has failed.
+ */
+export class AllDisksFailedError extends DeviceFailedError {
   constructor() {
-    super('ERR_ALL_DISKS_FAILED', 'both disks of the replicated disk have failed');
+    super('both disks of the replicated disk have failed');
   }
 }
 

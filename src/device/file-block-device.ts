@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AlreadyExistsError, BadImageError, DeviceFailedError, InvalidArgumentError } from '../errors.ts';
+import { AbstractBlockDevice } from './abstract-block-device.ts';
+import type { DiskLabel, LabelledBlockDevice } from './disk-label.ts';
+import { decodeHeader, encodeHeader, headerSizeFor, newStoreId, type ImageHeader } from './image-header.ts';
+import { checkGeometry } from './validate.ts';
+
+const fdatasync = promisify(fs.fdatasync);
+
+export interface FileCreateOptions {
+  numBlocks: number;
+  /** Bytes per block, 4096 unless given. */
+  blockSize?: number;
+  /** The disk's place in a pair. A new store id and index 0 unless given. */
+  label?: { storeId?: string; index?: 0 | 1; epoch?: number };
+}
+
+/**
+ * A device in one file: a header (see image-header.ts), then the blocks.
+ *
+ * Reads and writes are synchronous positional calls: a 4 KiB pwrite costs about 2 µs here
+ * against about 25 µs for an awaited FileHandle.write, which crosses to the thread pool
+ * and back; the write lands in the page cache either way. flush() is an asynchronous
+ * fdatasync, so that the two disks of a pair flush at the same time on two threads.
+ *
+ * Any I/O error fails the device (fail-stop): a disk that returned one error is not
+ * trusted for the next call.
+ */
+export class FileBlockDevice extends AbstractBlockDevice implements LabelledBlockDevice {
+  readonly path: string;
+  #fd: number;
+  #header: ImageHeader;
+
+  private constructor(filePath: string, fd: number, header: ImageHeader) {
+    super(header.numBlocks, header.blockSize);
+    this.path = filePath;
+    this.#fd = fd;
+    this.#header = header;
+  }
+
+  /** Creates a new image. Refuses to overwrite an existing file. Durable when it resolves. */
+  static async create(filePath: string, options: FileCreateOptions): Promise<FileBlockDevice> {
+    if (typeof filePath !== 'string' || filePath === '') throw new InvalidArgumentError('a path is needed');
+    const blockSize = options?.blockSize ?? 4096;
+    checkGeometry(options?.numBlocks, blockSize);
+    const index = options.label?.index ?? 0;
+    if (index !== 0 && index !== 1) throw new InvalidArgumentError(`disk index must be 0 or 1, got ${String(index)}`);
+    const header: ImageHeader = {
+      blockSize,
+      numBlocks: options.numBlocks,
+      headerSize: headerSizeFor(blockSize),
+      label: { storeId: options.label?.storeId ?? newStoreId(), index, epoch: options.label?.epoch ?? 0 },
+    };
+    const bytes = encodeHeader(header);
+    let fd: number;
+    try {
+      fd = fs.openSync(filePath, 'wx+');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new AlreadyExistsError(`${filePath} already exists`);
+      throw err;
+    }
+    try {
+      fs.writeSync(fd, bytes, 0, bytes.length, 0);
+      fs.ftruncateSync(fd, header.headerSize + header.numBlocks * blockSize);
+      await fdatasync(fd);
+      syncDir(path.dirname(filePath));
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.rmSync(filePath, { force: true });
+      throw err;
+    }
+    return new FileBlockDevice(filePath, fd, header);
+  }
+
+  /** Opens an existing image. A foreign, truncated, corrupt or other-version file is refused and left untouched. */
+  static async open(filePath: string): Promise<FileBlockDevice> {
+    if (typeof filePath !== 'string' || filePath === '') throw new InvalidArgumentError('a path is needed');
+    const fd = fs.openSync(filePath, 'r+');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const head = Buffer.alloc(Math.min(size, 512));
+      fs.readSync(fd, head, 0, head.length, 0);
+      const header = decodeHeader(head, size, filePath);
+      return new FileBlockDevice(filePath, fd, header);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+  }
+
+  get label(): DiskLabel {
+    return this.#header.label;
+  }
+
+  async setLabel(label: DiskLabel): Promise<void> {
+    this.checkUsable();
+    const next: ImageHeader = { ...this.#header, label: { storeId: label.storeId, index: label.index, epoch: label.epoch } };
+    const bytes = encodeHeader(next);
+    this.#io(() => fs.writeSync(this.#fd, bytes, 0, 512, 0));
+    await this._flush();
+    this.#header = next;
+  }
+
+  protected async _read(addr: number): Promise<Uint8Array> {
+    const buf = Buffer.allocUnsafe(this.blockSize);
+    const n = this.#io(() => fs.readSync(this.#fd, buf, 0, this.blockSize, this.#offset(addr)));
+    if (n !== this.blockSize) this.#fail(new BadImageError(`${this.path}: short read at block ${addr} (file truncated?)`));
+    return buf;
+  }
+
+  protected async _write(addr: number, data: Uint8Array): Promise<void> {
+    const n = this.#io(() => fs.writeSync(this.#fd, data, 0, this.blockSize, this.#offset(addr)));
+    if (n !== this.blockSize) this.#fail(new Error(`short write at block ${addr}`));
+  }
+
+  protected override async _writev(addr: number, blocks: readonly Uint8Array[]): Promise<void> {
+    const want = blocks.length * this.blockSize;
+    const n = this.#io(() => fs.writevSync(this.#fd, blocks as Uint8Array[], this.#offset(addr)));
+    if (n !== want) this.#fail(new Error(`short writev at block ${addr}: ${n} of ${want} bytes`));
+  }
+
+  protected async _flush(): Promise<void> {
+    try {
+      await fdatasync(this.#fd);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  protected async _close(): Promise<void> {
+    fs.closeSync(this.#fd);
+  }
+
+  #offset(addr: number): number {
+    return this.#header.headerSize + addr * this.blockSize;
+  }
+
+  #io<T>(op: () => T): T {
+    try {
+      return op();
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #fail(cause: unknown): never {
+    const msg = `${this.path}: I/O error: ${(cause as Error)?.message ?? String(cause)}`;
+    this.markFailed(msg, cause);
+    throw new DeviceFailedError(msg, { cause });
+  }
+}
+
+/** Makes a new directory entry durable, so a created image survives a crash right after create(). */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on a directory; the data itself was synced.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
