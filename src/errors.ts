@@ -107,3 +107,54 @@ export class InvariantError extends TwindiskError {
 export function invariant(condition: unknown, message: string | (() => string)): asserts condition {
   if (!condition) throw new InvariantError(typeof message === 'string' ? message : message());
 }
+
+// ---- mail store (src/mail) ----
+
+/** A user name that is not a valid mailbox name (see src/mail/user-name.ts). */
+export class InvalidUserNameError extends TwindiskError {
+  constructor(message: string) {
+    super('ERR_INVALID_USER', message);
+  }
+}
+
+/** A well-formed user name that has no mailbox in the store. */
+export class UnknownUserError extends TwindiskError {
+  constructor(user: string) {
+    super('ERR_UNKNOWN_USER', `no mailbox for user ${JSON.stringify(user)}`);
+  }
+}
+
+/** A message longer than the store's configured limit. */
+export class MessageTooLargeError extends TwindiskError {
+  constructor(message: string) {
+    super('ERR_MESSAGE_TOO_LARGE', message);
+  }
+}
+
+/** A message id that is not in the mailbox (never delivered, or already deleted). */
+export class UnknownMessageError extends TwindiskError {
+  constructor(user: string, id: unknown) {
+    super('ERR_UNKNOWN_MESSAGE', `no message ${String(id)} in the mailbox of ${JSON.stringify(user)}`);
+  }
+}
+
+/** delete() or unlock() on a mailbox that is not locked by pickup(). */
+export class MailboxNotLockedError extends TwindiskError {
+  constructor(user: string) {
+    super('ERR_NOT_LOCKED', `the mailbox of ${JSON.stringify(user)} is not locked (call pickup first)`);
+  }
+}
+
+/** tryPickup() on a mailbox another reader holds. */
+export class MailboxLockedError extends TwindiskError {
+  constructor(user: string) {
+    super('ERR_MAILBOX_LOCKED', `the mailbox of ${JSON.stringify(user)} is locked by another reader`);
+  }
+}
+
+/** No room left: no free blocks for the message, no free index slot, or no free user slot. */
+export class StoreFullError extends TwindiskError {
+  constructor(message: string) {
+    super('ERR_STORE_FULL', message);
+  }
+}
