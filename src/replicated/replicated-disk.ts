@@ -109,6 +109,11 @@ export class ReplicatedDisk implements BlockDevice {
     return { disks, degraded: disks.some((d) => d.state !== 'ok') };
   }
 
+  /** Addresses whose lock is held or awaited right now (bounded by the operations in flight). */
+  get activeLocks(): number {
+    return this.#locks.size;
+  }
+
   /** Device flushes actually issued per disk (group flushing shows as fewer than calls). */
   get flushCounts(): [number, number] {
     return [this.#mirrors[0].flusher.flushes, this.#mirrors[1].flusher.flushes];

@@ -1,0 +1,75 @@
+import { AbstractBlockDevice } from '../../src/device/abstract-block-device.ts';
+import type { BlockDevice } from '../../src/device/block-device.ts';
+import type { DiskLabel, LabelledBlockDevice } from '../../src/device/disk-label.ts';
+import { MemBlockDevice } from '../../src/device/mem-block-device.ts';
+
+/** Thrown by a CrashingDevice once the world has stopped. */
+export class Crashed extends Error {}
+
+/**
+ * Shared write counter for a set of devices: after `limit` writes (flushes count too) every
+ * later write or flush throws Crashed and changes nothing, which models the process dying
+ * at that instant on synchronous disks.
+ */
+export class CrashClock {
+  count = 0;
+  constructor(public limit = Infinity) {}
+  tick(): void {
+    if (this.count >= this.limit) throw new Crashed(`crashed after ${this.limit} writes`);
+    this.count++;
+  }
+  get crashed(): boolean {
+    return this.count >= this.limit;
+  }
+}
+
+/** A memory device that writes through a CrashClock; its `inner` survives the crash. */
+export class CrashingDevice extends AbstractBlockDevice implements LabelledBlockDevice {
+  label: DiskLabel;
+  constructor(readonly inner: MemBlockDevice, readonly clock: CrashClock, label: DiskLabel) {
+    super(inner.numBlocks, inner.blockSize);
+    this.label = label;
+  }
+  async setLabel(label: DiskLabel): Promise<void> {
+    this.clock.tick();
+    this.label = label;
+  }
+  protected async _read(addr: number) {
+    if (this.clock.crashed) throw new Crashed('crashed');
+    return this.inner.read(addr);
+  }
+  protected async _write(addr: number, data: Uint8Array) {
+    this.clock.tick();
+    await this.inner.write(addr, data);
+  }
+  protected async _flush() {
+    this.clock.tick();
+  }
+  protected async _close() {}
+}
+
+/** Wraps a device so that every call yields to the event loop a random number of times first. */
+export function jittery(dev: BlockDevice, rand: () => number): BlockDevice {
+  const pause = async () => {
+    const n = Math.floor(rand() * 4);
+    for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
+  };
+  return {
+    blockSize: dev.blockSize,
+    numBlocks: dev.numBlocks,
+    read: async (a) => (await pause(), dev.read(a)),
+    write: async (a, d) => (await pause(), dev.write(a, d)),
+    flush: async () => (await pause(), dev.flush()),
+    close: () => dev.close(),
+  };
+}
+
+export function seeded(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
