@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { RssSampler } from '../measure.ts';
+import type { Profile } from '../profile.ts';
+import type { RecoveryPoint, RecoveryResult } from '../results.ts';
+import { spread } from '../rounds.ts';
+import type { Scratch } from '../tmp.ts';
+import type { Progress } from '../run-group.ts';
+import type { OpenStore } from './store-api.ts';
+import { BLOCK_SIZE } from '../workload.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('../crash-child.ts', import.meta.url));
+const LOG_BLOCKS = 1024;
+
+/** Runs the crash child until it has committed `readyAfter` transactions, then SIGKILLs it mid-write. */
+async function crashChild(args: { dir: string; numBlocks: number; logBlocks: number; clients: number; readyAfter: number }): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = new Promise<boolean>((resolve) => {
+    child.stdout.on('data', (d) => {
+      if (String(d).includes('ready')) resolve(true);
+    });
+    void exited.then(() => resolve(false));
+  });
+  if (!(await ready)) throw new Error(`crash child exited before it was ready: ${stderr.trim().slice(-500)}`);
+  // Let it get well into the next group commits, so the kill lands mid-write.
+  await new Promise((r) => setTimeout(r, 30));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/**
+ * Recovery time against store size: for each size, a child process writes to the store
+ * and is killed with SIGKILL, then this process times openStore() on the files it left
+ * (the composed recovery: replicated-disk resync, then log replay). Repeated `reps` times
+ * per size on the same store.
+ */
+export async function measureRecovery(scratch: Scratch, openStore: OpenStore | undefined, profile: Profile, progress: Progress): Promise<RecoveryResult> {
+  if (!openStore) {
+    return { status: 'missing', detail: 'the transactional store (src/store/open-store.ts) is not in the tree yet', points: [] };
+  }
+  const points: RecoveryPoint[] = [];
+  try {
+    for (const sizeMiB of profile.recoverySizesMiB) {
+      const numBlocks = (sizeMiB * 2 ** 20) / BLOCK_SIZE;
+      const dir = scratch.path(`recovery-${sizeMiB}MiB`);
+      const samples: number[] = [];
+      const rss = new RssSampler();
+      for (let rep = 0; rep < profile.recoveryReps; rep++) {
+        progress(`  recovery ${sizeMiB} MiB rep ${rep + 1}/${profile.recoveryReps}: crashing a writer…`);
+        await crashChild({ dir, numBlocks, logBlocks: Math.min(LOG_BLOCKS, numBlocks / 4), clients: 16, readyAfter: profile.name === 'dry' ? 5 : 200 });
+        const timer = setInterval(() => rss.sample(), 20);
+        const t0 = performance.now();
+        const store = await openStore({ dir, numBlocks, logBlocks: Math.min(LOG_BLOCKS, numBlocks / 4) });
+        const seconds = (performance.now() - t0) / 1000;
+        clearInterval(timer);
+        rss.sample();
+        await store.close();
+        samples.push(seconds);
+        progress(`  recovery ${sizeMiB} MiB rep ${rep + 1}/${profile.recoveryReps}: ${seconds.toFixed(2)} s`);
+      }
+      points.push({ sizeMiB, numBlocks, samples, seconds: spread(samples), rssPeakBytes: rss.peakBytes });
+    }
+  } catch (err) {
+    return { status: 'failed', detail: `recovery benchmark failed: ${(err as Error).message}`, points };
+  }
+  return {
+    status: 'measured',
+    detail:
+      'sizes are per disk (two disk images each); files are sparse where never written and the page cache is warm, so this is the CPU and syscall cost of the full mirror scan, not cold-disk reads',
+    points,
+  };
+}

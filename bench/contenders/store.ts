@@ -1,0 +1,76 @@
+import type { TransactionalDisk } from '../../src/wal/transactional-disk.ts';
+import type { Contender, Group } from '../contender.ts';
+import { closedLoop } from '../measure.ts';
+import type { Scratch } from '../tmp.ts';
+import { BLOCK_SIZE, payload, stripes, txAddresses } from '../workload.ts';
+import { SQLITE_NOTE, sqliteContender } from './sqlite.ts';
+import type { OpenStore } from './store-api.ts';
+
+/** Addresses the transactions touch (16 MiB), the same for the store and SQLite. */
+export const ADDRESS_SPACE = 4096;
+
+/** Log size given to the store: room for a few groups of the largest concurrent commit. */
+function logBlocksFor(blocksPerTx: number, clients: number): number {
+  return Math.max(1024, blocksPerTx * clients * 4);
+}
+
+/** The transactional store on two files: each operation is one durable transaction of k blocks. */
+export function storeContender(scratch: Scratch, openStore: OpenStore, blocksPerTx: number, clients: number): Contender {
+  let store: TransactionalDisk | undefined;
+  const s = stripes(clients, ADDRESS_SPACE);
+  return {
+    id: `store.${blocksPerTx}block.c${clients}`,
+    label: `twindisk store, ${blocksPerTx}-block tx, ${clients} client${clients > 1 ? 's' : ''}`,
+    kind: 'ours',
+    clients,
+    async setup() {
+      const logBlocks = logBlocksFor(blocksPerTx, clients);
+      store = await openStore({ dir: scratch.path(`store-${blocksPerTx}-c${clients}`), numBlocks: ADDRESS_SPACE + logBlocks, logBlocks });
+      const dataBlocks = store.status().dataBlocks;
+      if (dataBlocks < s.total) throw new Error(`the store offers ${dataBlocks} data blocks, the workload needs ${s.total}`);
+      // Write every block once so that timed transactions overwrite allocated blocks, as SQLite's pre-filled table does.
+      const zero = new Uint8Array(BLOCK_SIZE);
+      for (let a = 0; a < s.total; a += 32) {
+        await store.transaction((tx) => {
+          for (let i = a; i < Math.min(a + 32, s.total); i++) tx.write(i, zero);
+        });
+      }
+    },
+    trial(durationMs) {
+      const st = store!;
+      return closedLoop({
+        durationMs,
+        clients,
+        blocksPerOp: blocksPerTx,
+        op: async (c, seq) => {
+          const addrs = txAddresses(s, c, seq, blocksPerTx);
+          const blocks = addrs.map((_, i) => payload(c, seq, i));
+          await st.transaction((tx) => {
+            for (let i = 0; i < addrs.length; i++) tx.write(addrs[i], blocks[i]);
+          });
+        },
+      });
+    },
+    async teardown() {
+      await store?.close();
+      store = undefined;
+    },
+  };
+}
+
+/** The store at each concurrency next to SQLite running the same transactions serially, alternating in rounds. */
+export function storeGroup(scratch: Scratch, openStore: OpenStore | undefined, blocksPerTx: number, clientLevels: number[]): Group {
+  const sqlite = sqliteContender(scratch, blocksPerTx, ADDRESS_SPACE);
+  const ours = openStore ? clientLevels.map((c) => storeContender(scratch, openStore, blocksPerTx, c)) : [];
+  return {
+    id: `store-${blocksPerTx}block`,
+    title: `Durable ${blocksPerTx}-block transactions: twindisk store (two files) vs SQLite`,
+    opName: 'tx',
+    contenders: [sqlite, ...ours],
+    ratios: ours.map((c) => ({ ours: c.id, baseline: sqlite.id })),
+    notes: [
+      SQLITE_NOTE,
+      ...(openStore ? [] : ['the transactional store (src/store/open-store.ts) is not in the tree yet: only SQLite was measured']),
+    ],
+  };
+}
