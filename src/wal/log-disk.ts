@@ -1,0 +1,438 @@
+import type { BlockDevice } from '../device/block-device.ts';
+import { writeBlocks } from '../device/block-device.ts';
+import { checkAddress, checkBlock, checkRange } from '../device/validate.ts';
+import { ClosedError, TransactionTooLargeError, invariant } from '../errors.ts';
+import {
+  encodeRecordHeader,
+  readLayout,
+  writeLogBlocks,
+  writeTail,
+  type LogLayout,
+  type LogRecord,
+  type TailPointer,
+} from './log-format.ts';
+import { LogReplay } from './log-replay.ts';
+import type { StoreStatus, Transaction, TransactionalDisk } from './transactional-disk.ts';
+import { TxView, type TxSource } from './tx-view.ts';
+
+/** A transaction handed to the log writer, waiting for its group's commit point. */
+interface Pending {
+  addrs: number[];
+  blocks: Uint8Array[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  /** Settles (never rejects) when the commit is decided; conflicting transactions wait on it. */
+  settled: Promise<void>;
+  result: Promise<void>;
+}
+
+/** A committed, not yet installed block: the newest committed value of its address. */
+interface OverlayEntry {
+  data: Uint8Array;
+  seq: number;
+}
+
+/** One install round: write these blocks home, then make `tail` the durable tail. */
+export interface InstallCut {
+  blocks: readonly (readonly [addr: number, entry: OverlayEntry])[];
+  tail: TailPointer;
+}
+
+/**
+ * The transactional disk: a write-ahead log over any BlockDevice (format in log-format.ts).
+ *
+ * Commit (group commit). Committers enqueue; one writer loop takes everything queued that
+ * fits in free log space, writes the group's records contiguously (one writev per
+ * contiguous run), issues ONE flush — the commit point of the whole group — then
+ * publishes the group's blocks to an in-memory overlay of committed-but-not-installed
+ * blocks and resolves the committers. A group is whatever is queued when the writer
+ * becomes free: no timers, so a run is a function of the order device promises resolve.
+ *
+ * Install (off the commit path, batched): write the overlay home, flush, write the new
+ * tail pointer, flush; only then is log space behind the new tail reused and the
+ * installed entries dropped from the overlay. Triggered when the log passes half full,
+ * when a commit waits for space (back-pressure: commits wait, never fail), and on close().
+ *
+ * Concurrency control is optimistic: a transaction reads committed, durable data (and its
+ * own writes); at commit its read set is validated against the newest versions, counting
+ * queued and in-flight commits. On a conflict with an in-flight commit it waits for that
+ * commit to settle, then runs fn again (fn may run more than once). Blind writes never
+ * conflict. The log order is the queue order, and each transaction is validated against
+ * everything queued before it, so the log order is a serial order: serializable, and
+ * nothing waits on a lock, so nothing deadlocks.
+ *
+ * Seams for the harness's deliberately broken variants (subclass and override; no test
+ * branches in the hot path):
+ *   writeGroup(records)   append + flushLog; (a) ack before the flush: don't await flushLog
+ *   appendRecords(records) how records reach the log; (b) headers and data in separate
+ *                          flush epochs, header first
+ *   flushLog()            the commit point
+ *   install(cut)          writeHome, flush, writeTailPointer, flush; (d) retire before the
+ *                          installed data is flushed
+ *   writeHome / writeTailPointer  the two halves of install
+ *   static Replay         the recovery pass class (log-replay.ts); (c) retire before replay
+ *                          by overriding run(), (e) replay past a bad checksum or seq by
+ *                          overriding accept()
+ */
+export class LogDisk implements TransactionalDisk, TxSource {
+  /** The recovery pass open() runs; a subclass may swap it. */
+  static Replay: typeof LogReplay = LogReplay;
+
+  readonly blockSize: number;
+  /** The data region's size: addresses 0..numBlocks-1. */
+  readonly numBlocks: number;
+  protected readonly device: BlockDevice;
+  protected readonly layout: LogLayout;
+
+  // Log positions are absolute (ever-growing); modulo logBlocks gives the place in the log.
+  #tailAbs: number;
+  #tailSeq: number;
+  #tailSlot: 0 | 1;
+  #headAbs: number;
+  #nextSeq: number;
+  /** End of the last published group: what an install may retire up to. */
+  #committedAbs: number;
+  #committedSeq: number;
+
+  readonly #overlay = new Map<number, OverlayEntry>();
+  readonly #versions = new Map<number, number>();
+  readonly #inflight = new Map<number, Pending>();
+  readonly #queue: Pending[] = [];
+  #lastEnqueued: Pending | undefined;
+  #writer: Promise<void> | undefined;
+  #installing: Promise<void> | undefined;
+  #activeTx = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #failure: unknown;
+  #hasFailed = false;
+
+  /** Groups written and flushes issued at the commit point (for measurement and tests). */
+  readonly stats = { groups: 0, records: 0, installs: 0 };
+
+  /**
+   * Opens the log on a formatted device. Opening is recovery: committed records still in
+   * the log are replayed home and retired before the disk serves anything.
+   */
+  static async open(device: BlockDevice): Promise<LogDisk> {
+    const layout = await readLayout(device);
+    const replay = new this.Replay(device, layout);
+    const tail = await replay.run();
+    return new this(device, layout, tail);
+  }
+
+  protected constructor(device: BlockDevice, layout: LogLayout, tail: TailPointer) {
+    this.device = device;
+    this.layout = layout;
+    this.blockSize = layout.blockSize;
+    this.numBlocks = layout.dataBlocks;
+    this.#tailAbs = this.#headAbs = this.#committedAbs = tail.pos;
+    this.#tailSeq = this.#nextSeq = this.#committedSeq = tail.seq;
+    this.#tailSlot = tail.slot;
+  }
+
+  // ── public surface ───────────────────────────────────────────────────────
+
+  async read(addr: number): Promise<Uint8Array> {
+    this.#checkUsable();
+    checkAddress(addr, this.numBlocks);
+    return this.readCommitted(addr);
+  }
+
+  /** A one-block transaction: durable when it resolves. */
+  async write(addr: number, data: Uint8Array): Promise<void> {
+    this.#checkUsable();
+    checkAddress(addr, this.numBlocks);
+    checkBlock(data, this.blockSize);
+    return this.#enqueue([addr], [new Uint8Array(data)]).result;
+  }
+
+  /** Writes consecutive blocks, atomically when they fit in one transaction. */
+  async writev(addr: number, blocks: readonly Uint8Array[]): Promise<void> {
+    this.#checkUsable();
+    if (blocks.length === 0) return;
+    checkRange(addr, blocks.length, this.numBlocks);
+    for (const b of blocks) checkBlock(b, this.blockSize);
+    const copies = blocks.map((b) => new Uint8Array(b));
+    const commits: Promise<void>[] = [];
+    for (let i = 0; i < copies.length; i += this.layout.maxTxBlocks) {
+      const chunk = copies.slice(i, i + this.layout.maxTxBlocks);
+      commits.push(this.#enqueue(chunk.map((_, j) => addr + i + j), chunk).result);
+    }
+    await Promise.all(commits);
+  }
+
+  /**
+   * Runs fn against a private view and commits its writes atomically and durably before
+   * resolving with fn's result. fn may run more than once (after a conflicting commit), so
+   * it must have no side effects outside the transaction. If fn throws, nothing is written.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    for (;;) {
+      this.#checkUsable();
+      const tx = new TxView(this);
+      let result: T;
+      let verdict: Pending | Promise<void> | null | undefined;
+      this.#activeTx++;
+      try {
+        result = await fn(tx);
+        tx.finish();
+        this.#checkUsable();
+        if (tx.writes.size > this.layout.maxTxBlocks) {
+          throw new TransactionTooLargeError(
+            `a transaction of ${tx.writes.size} blocks can never fit: at most ${this.layout.maxTxBlocks} per transaction with this log`,
+          );
+        }
+        // Validation and enqueue happen in one synchronous step: nothing can commit between.
+        verdict = this.#conflict(tx);
+        if (verdict === undefined && tx.writes.size > 0) verdict = this.#enqueue([...tx.writes.keys()], [...tx.writes.values()]);
+      } finally {
+        tx.finish();
+        this.#activeTx--;
+      }
+      if (verdict === undefined) return result; // read-only, and what it read is still current
+      if (verdict === null) continue;
+      if (verdict instanceof Promise) {
+        await verdict;
+        continue;
+      }
+      await verdict.result;
+      return result;
+    }
+  }
+
+  /** A barrier: every write or commit that resolved before it is already durable. */
+  async flush(): Promise<void> {
+    this.#checkUsable();
+    const last = this.#lastEnqueued;
+    if (last) await last.settled;
+    if (this.#hasFailed) throw this.#failure;
+  }
+
+  /** Drains queued commits, installs everything, then closes the device. No background work is left. */
+  async close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    this.#closing = (async () => {
+      try {
+        while (this.#writer) await this.#writer;
+        while (!this.#hasFailed && this.#committedAbs !== this.#tailAbs) await this.#install();
+        if (this.#installing) await this.#installing.catch(() => undefined);
+      } catch {
+        // A failure was recorded and reported to the committers it concerned.
+      } finally {
+        await this.device.close();
+      }
+    })();
+    return this.#closing;
+  }
+
+  status(): StoreStatus {
+    const below = (this.device as { status?: () => { disks?: { index: number; state: StoreStatus['disks'][number]['state'] }[]; degraded?: boolean } }).status?.();
+    return {
+      disks: below?.disks?.map((d) => ({ index: d.index, state: d.state })) ?? [],
+      degraded: below?.degraded ?? false,
+      log: { usedBlocks: this.#headAbs - this.#tailAbs, totalBlocks: this.layout.logBlocks },
+      dataBlocks: this.layout.dataBlocks,
+      blockSize: this.blockSize,
+    };
+  }
+
+  /** The largest transaction this log takes, in blocks. */
+  get maxTransactionBlocks(): number {
+    return this.layout.maxTxBlocks;
+  }
+
+  // ── TxSource ─────────────────────────────────────────────────────────────
+
+  versionOf(addr: number): number {
+    return this.#versions.get(addr) ?? 0;
+  }
+
+  async readCommitted(addr: number): Promise<Uint8Array> {
+    const e = this.#overlay.get(addr);
+    if (e) return e.data.slice();
+    return this.device.read(this.layout.dataStart + addr);
+  }
+
+  // ── seams (see the class comment) ────────────────────────────────────────
+
+  /** Appends a group's records and makes them durable. Resolving is what lets commits return. */
+  protected async writeGroup(records: readonly LogRecord[]): Promise<void> {
+    await this.appendRecords(records);
+    await this.flushLog();
+  }
+
+  /** Writes records to the log: they are contiguous, so one writev (two at the wrap). */
+  protected async appendRecords(records: readonly LogRecord[]): Promise<void> {
+    const blocks: Uint8Array[] = [];
+    for (const r of records) blocks.push(r.header, ...r.blocks);
+    await this.writeLog(records[0].pos, blocks);
+  }
+
+  /** THE COMMIT POINT: the flush after the group's log writes. */
+  protected flushLog(): Promise<void> {
+    return this.device.flush();
+  }
+
+  /** Writes consecutive log blocks from an absolute log position. */
+  protected writeLog(pos: number, blocks: readonly Uint8Array[]): Promise<void> {
+    return writeLogBlocks(this.device, this.layout, pos, blocks);
+  }
+
+  /** One install round. The order is what keeps committed blocks: home, flush, tail, flush. */
+  protected async install(cut: InstallCut): Promise<void> {
+    await this.writeHome(cut.blocks);
+    await this.device.flush();
+    await this.writeTailPointer(cut.tail);
+    await this.device.flush();
+  }
+
+  /** Writes blocks to their home addresses (sorted), one call per contiguous run. Not flushed. */
+  protected async writeHome(blocks: InstallCut['blocks']): Promise<void> {
+    let i = 0;
+    while (i < blocks.length) {
+      let j = i + 1;
+      while (j < blocks.length && blocks[j][0] === blocks[j - 1][0] + 1) j++;
+      await writeBlocks(this.device, this.layout.dataStart + blocks[i][0], blocks.slice(i, j).map(([, e]) => e.data));
+      i = j;
+    }
+  }
+
+  /** Writes the tail pointer to its slot. Not flushed. */
+  protected writeTailPointer(tail: TailPointer): Promise<void> {
+    return writeTail(this.device, this.layout, tail);
+  }
+
+  // ── commit machinery ─────────────────────────────────────────────────────
+
+  /**
+   * undefined: no conflict. null: a read address changed since it was read; run again now.
+   * A promise: an in-flight commit writes an address this one read; run again after it.
+   */
+  #conflict(tx: TxView): Promise<void> | null | undefined {
+    const writes = tx.writes.size > 0;
+    for (const [addr, version] of tx.reads) {
+      const inflight = writes ? this.#inflight.get(addr) : undefined;
+      if (inflight) return inflight.settled;
+      if (this.versionOf(addr) !== version) return null;
+    }
+    return undefined;
+  }
+
+  #enqueue(addrs: number[], blocks: Uint8Array[]): Pending {
+    invariant(addrs.length > 0 && addrs.length <= this.layout.maxTxBlocks, 'enqueue of an empty or oversized transaction');
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const result = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const p: Pending = { addrs, blocks, resolve, reject, result, settled: result.then(() => undefined, () => undefined) };
+    for (const a of addrs) this.#inflight.set(a, p);
+    this.#queue.push(p);
+    this.#lastEnqueued = p;
+    if (!this.#writer) {
+      this.#writer = this.#writeLoop().finally(() => {
+        this.#writer = undefined;
+      });
+    }
+    return p;
+  }
+
+  async #writeLoop(): Promise<void> {
+    while (this.#queue.length > 0 && !this.#hasFailed) {
+      const free = this.layout.logBlocks - (this.#headAbs - this.#tailAbs);
+      let size = 0;
+      let n = 0;
+      while (n < this.#queue.length && size + 1 + this.#queue[n].addrs.length <= free) size += 1 + this.#queue[n++].addrs.length;
+      if (n === 0) {
+        // Back-pressure: the next commit waits for an install to free log space.
+        invariant(this.#committedAbs > this.#tailAbs, 'the log is full but holds nothing to install');
+        try {
+          await this.#install();
+        } catch {
+          // Recorded by #fail; the loop ends.
+        }
+        continue;
+      }
+      const group = this.#queue.splice(0, n);
+      const records: LogRecord[] = group.map((p) => {
+        const seq = this.#nextSeq++;
+        const pos = this.#headAbs;
+        this.#headAbs += 1 + p.addrs.length;
+        return { pos, seq, addrs: p.addrs, blocks: p.blocks, header: encodeRecordHeader(seq, p.addrs, p.blocks, this.blockSize) };
+      });
+      try {
+        await this.writeGroup(records);
+      } catch (err) {
+        this.#fail(err);
+        for (const p of group) p.reject(err);
+        return;
+      }
+      this.#publish(group, records);
+      this.stats.groups++;
+      this.stats.records += records.length;
+      for (const p of group) p.resolve();
+      if (2 * (this.#headAbs - this.#tailAbs) >= this.layout.logBlocks) this.#install().catch(() => undefined);
+    }
+  }
+
+  #publish(group: readonly Pending[], records: readonly LogRecord[]): void {
+    for (let i = 0; i < group.length; i++) {
+      const p = group[i];
+      const seq = records[i].seq;
+      for (let j = 0; j < p.addrs.length; j++) {
+        const addr = p.addrs[j];
+        this.#overlay.set(addr, { data: p.blocks[j], seq });
+        this.#versions.set(addr, seq);
+        if (this.#inflight.get(addr) === p) this.#inflight.delete(addr);
+      }
+    }
+    this.#committedAbs = this.#headAbs;
+    this.#committedSeq = this.#nextSeq;
+  }
+
+  /** Starts an install round, or joins the one running. */
+  #install(): Promise<void> {
+    this.#installing ??= this.#installRound().finally(() => {
+      this.#installing = undefined;
+    });
+    return this.#installing;
+  }
+
+  async #installRound(): Promise<void> {
+    if (this.#hasFailed || this.#committedAbs === this.#tailAbs) return;
+    const blocks = [...this.#overlay].sort((x, y) => x[0] - y[0]);
+    const tailAbs = this.#committedAbs;
+    const tail: TailPointer = { pos: tailAbs % this.layout.logBlocks, seq: this.#committedSeq, slot: this.#tailSlot === 0 ? 1 : 0 };
+    invariant(tail.seq > this.#tailSeq, 'an install that does not move the tail');
+    try {
+      await this.install({ blocks, tail });
+    } catch (err) {
+      this.#fail(err);
+      throw err;
+    }
+    this.#tailAbs = tailAbs;
+    this.#tailSeq = tail.seq;
+    this.#tailSlot = tail.slot;
+    for (const [addr, e] of blocks) if (this.#overlay.get(addr) === e) this.#overlay.delete(addr);
+    // Versions matter only to transactions that read them; with none running, what is
+    // installed can fall back to "unknown" (0), and the map stays bounded by the overlay.
+    if (this.#activeTx === 0) for (const addr of this.#versions.keys()) if (!this.#overlay.has(addr)) this.#versions.delete(addr);
+    this.stats.installs++;
+  }
+
+  #fail(err: unknown): void {
+    if (!this.#hasFailed) {
+      this.#hasFailed = true;
+      this.#failure = err;
+    }
+    for (const p of this.#queue.splice(0)) p.reject(err);
+  }
+
+  #checkUsable(): void {
+    if (this.#closed) throw new ClosedError('store');
+    if (this.#hasFailed) throw this.#failure;
+  }
+}

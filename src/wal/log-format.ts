@@ -1,0 +1,284 @@
+/**
+ * The write-ahead log's on-disk format (over any BlockDevice).
+ *
+ *   block 0              superblock: magic "TWLG", format version, blockSize, logBlocks,
+ *                        dataBlocks, crc32. Written once, last, by formatLog().
+ *   blocks 1 and 2       tail pointer slots A and B: magic "TWTL", tail position (0..logBlocks-1),
+ *                        tail sequence number (the seq of the record expected at that position),
+ *                        crc32. Updates alternate between the slots; the valid slot with the
+ *                        higher seq is the tail. (Two slots, so that a torn tail write leaves the
+ *                        previous tail readable; the log space behind the previous tail is not
+ *                        reused until the new one is flushed, so the previous one is still right.)
+ *   blocks 3 .. 3+logBlocks-1            the circular log.
+ *   blocks 3+logBlocks .. +dataBlocks-1  the data region: data address a lives at 3+logBlocks+a.
+ *
+ * A record is a header block followed by its data blocks, contiguous in the circular log
+ * (it may wrap past the end to position 0). Header: magic "TWRC" (u32), count (u32), seq
+ * (u64), crc32 (u32), then `count` home addresses (u32 each). The crc32 covers the header's
+ * first 20 + 4·count bytes with the crc field zeroed, then every data block in order.
+ *
+ * A record is committed iff it is wholly readable with a valid checksum and carries the
+ * expected next sequence number, starting from the tail pointer's seq. THE COMMIT POINT is
+ * the device flush that follows the group's log writes (LogDisk.flushLog()): before it
+ * resolves nobody is told the transaction committed; after it, recovery finds the record.
+ *
+ * Recovery scans from the tail while records are committed, writes their blocks home in
+ * order, flushes, then writes a new tail past them with seq = last replayed seq + 1 +
+ * logBlocks, and flushes. The jump matters: records of a torn group (or of earlier laps)
+ * may follow the tail with seqs just above it, and new records written after recovery must
+ * never line up with them. Every record physically in the log has a seq below
+ * (tail seq + logBlocks), so after the jump none of them can ever be taken as committed.
+ */
+import zlib from 'node:zlib';
+import type { BlockDevice } from '../device/block-device.ts';
+import { writeBlocks } from '../device/block-device.ts';
+import { BadImageError, InvalidArgumentError, MismatchError, UnsupportedVersionError, invariant } from '../errors.ts';
+
+export const SUPERBLOCK_MAGIC = 0x544c5747; // "TWLG"
+export const TAIL_MAGIC = 0x4c545754; // "TWTL"
+export const RECORD_MAGIC = 0x43525754; // "TWRC"
+export const LOG_FORMAT_VERSION = 1;
+/** Superblock + two tail slots. */
+export const RESERVED_BLOCKS = 3;
+const RECORD_HEADER_FIXED_BYTES = 20;
+
+export interface LogGeometry {
+  blockSize: number;
+  logBlocks: number;
+  dataBlocks: number;
+}
+
+/** Where things are on the device, derived from the geometry. */
+export class LogLayout implements LogGeometry {
+  readonly blockSize: number;
+  readonly logBlocks: number;
+  readonly dataBlocks: number;
+  readonly logStart = RESERVED_BLOCKS;
+  readonly dataStart: number;
+  /** Home addresses one header block can hold. */
+  readonly headerCapacity: number;
+  /** The most blocks one transaction may write: it must fit in one record and in the log. */
+  readonly maxTxBlocks: number;
+
+  constructor(g: LogGeometry) {
+    this.blockSize = g.blockSize;
+    this.logBlocks = g.logBlocks;
+    this.dataBlocks = g.dataBlocks;
+    this.dataStart = RESERVED_BLOCKS + g.logBlocks;
+    this.headerCapacity = Math.floor((g.blockSize - RECORD_HEADER_FIXED_BYTES) / 4);
+    this.maxTxBlocks = Math.min(this.headerCapacity, g.logBlocks - 1);
+  }
+
+  get deviceBlocks(): number {
+    return RESERVED_BLOCKS + this.logBlocks + this.dataBlocks;
+  }
+
+  /** Device address of log position `pos` (taken modulo the log size). */
+  logAddr(pos: number): number {
+    return this.logStart + (pos % this.logBlocks);
+  }
+}
+
+export interface TailPointer {
+  /** Position in the log (0..logBlocks-1) of the first record not yet installed. */
+  pos: number;
+  /** Sequence number that record must carry. */
+  seq: number;
+  /** The slot (0 = block 1, 1 = block 2) this pointer was read from or is to be written to. */
+  slot: 0 | 1;
+}
+
+export function crc32(chunks: readonly Uint8Array[]): number {
+  let c = 0;
+  for (const chunk of chunks) c = zlib.crc32(chunk, c);
+  return c >>> 0;
+}
+
+function view(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function isZeroBlock(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+// ── superblock ─────────────────────────────────────────────────────────────
+
+export function encodeSuperblock(g: LogGeometry): Uint8Array {
+  const b = new Uint8Array(g.blockSize);
+  const v = view(b);
+  v.setUint32(0, SUPERBLOCK_MAGIC);
+  v.setUint32(4, LOG_FORMAT_VERSION);
+  v.setUint32(8, g.blockSize);
+  v.setUint32(12, g.logBlocks);
+  v.setUint32(16, g.dataBlocks);
+  v.setUint32(20, crc32([b.subarray(0, 20)]));
+  return b;
+}
+
+/**
+ * Decodes block 0. Returns undefined for an all-zero block (no log there yet); throws
+ * BadImageError for anything else that is not a valid superblock.
+ */
+export function decodeSuperblock(b: Uint8Array): LogGeometry | undefined {
+  if (isZeroBlock(b)) return undefined;
+  const v = view(b);
+  if (v.getUint32(0) !== SUPERBLOCK_MAGIC) throw new BadImageError('block 0 holds no twindisk write-ahead log superblock (a foreign image?)');
+  if (v.getUint32(20) !== crc32([b.subarray(0, 20)])) throw new BadImageError('the write-ahead log superblock has a bad checksum');
+  const version = v.getUint32(4);
+  if (version !== LOG_FORMAT_VERSION) throw new UnsupportedVersionError(`write-ahead log format version ${version}; this code reads ${LOG_FORMAT_VERSION}`);
+  return { blockSize: v.getUint32(8), logBlocks: v.getUint32(12), dataBlocks: v.getUint32(16) };
+}
+
+/** Reads and checks the superblock against the device it sits on. */
+export async function readLayout(device: BlockDevice): Promise<LogLayout> {
+  const g = decodeSuperblock(await device.read(0));
+  if (!g) throw new BadImageError('the device holds no write-ahead log (block 0 is empty); format it first');
+  const layout = new LogLayout(g);
+  if (g.blockSize !== device.blockSize || layout.deviceBlocks !== device.numBlocks) {
+    throw new MismatchError(
+      `the log was made for ${layout.deviceBlocks} blocks of ${g.blockSize} bytes, the device has ${device.numBlocks} of ${device.blockSize}`,
+    );
+  }
+  return layout;
+}
+
+// ── tail pointer ───────────────────────────────────────────────────────────
+
+export function encodeTail(t: TailPointer, blockSize: number): Uint8Array {
+  const b = new Uint8Array(blockSize);
+  const v = view(b);
+  v.setUint32(0, TAIL_MAGIC);
+  v.setUint32(4, t.pos);
+  v.setBigUint64(8, BigInt(t.seq));
+  v.setUint32(16, crc32([b.subarray(0, 16)]));
+  return b;
+}
+
+export function decodeTail(b: Uint8Array, slot: 0 | 1): TailPointer | undefined {
+  const v = view(b);
+  if (v.getUint32(0) !== TAIL_MAGIC || v.getUint32(16) !== crc32([b.subarray(0, 16)])) return undefined;
+  return { pos: v.getUint32(4), seq: Number(v.getBigUint64(8)), slot };
+}
+
+/** The current tail: the valid slot with the higher seq. */
+export async function readTail(device: BlockDevice, layout: LogLayout): Promise<TailPointer> {
+  const a = decodeTail(await device.read(1), 0);
+  const b = decodeTail(await device.read(2), 1);
+  const t = a && b ? (b.seq > a.seq ? b : a) : (a ?? b);
+  if (!t) throw new BadImageError('both tail pointer slots of the write-ahead log are corrupt');
+  if (t.pos >= layout.logBlocks) throw new BadImageError(`the log tail ${t.pos} lies outside the log of ${layout.logBlocks} blocks`);
+  return t;
+}
+
+/** Writes a tail pointer into its slot. Not durable until the caller flushes. */
+export async function writeTail(device: BlockDevice, layout: LogLayout, t: TailPointer): Promise<void> {
+  invariant(t.pos >= 0 && t.pos < layout.logBlocks, () => `tail position ${t.pos} outside the log`);
+  await device.write(1 + t.slot, encodeTail(t, layout.blockSize));
+}
+
+// ── records ────────────────────────────────────────────────────────────────
+
+export interface LogRecord {
+  /** Absolute log position of the header (modulo logBlocks gives the place in the log). */
+  pos: number;
+  seq: number;
+  addrs: readonly number[];
+  blocks: readonly Uint8Array[];
+  header: Uint8Array;
+}
+
+export function encodeRecordHeader(seq: number, addrs: readonly number[], blocks: readonly Uint8Array[], blockSize: number): Uint8Array {
+  invariant(addrs.length === blocks.length && addrs.length > 0, 'a record holds one block per address, at least one');
+  invariant(RECORD_HEADER_FIXED_BYTES + 4 * addrs.length <= blockSize, 'a record header overflows its block');
+  const h = new Uint8Array(blockSize);
+  const v = view(h);
+  v.setUint32(0, RECORD_MAGIC);
+  v.setUint32(4, addrs.length);
+  v.setBigUint64(8, BigInt(seq));
+  for (let i = 0; i < addrs.length; i++) v.setUint32(RECORD_HEADER_FIXED_BYTES + 4 * i, addrs[i]);
+  v.setUint32(16, recordCrc(h, blocks));
+  return h;
+}
+
+/** The record checksum: header fields (crc zeroed) then the data blocks. */
+export function recordCrc(header: Uint8Array, blocks: readonly Uint8Array[]): number {
+  const count = view(header).getUint32(4);
+  const fields = header.slice(0, RECORD_HEADER_FIXED_BYTES + 4 * count);
+  view(fields).setUint32(16, 0);
+  return crc32([fields, ...blocks]);
+}
+
+/** What a header block says, if it looks like one (magic and a count that can fit). */
+export interface RecordHeader {
+  seq: number;
+  count: number;
+  crc: number;
+  addrs: number[];
+}
+
+export function decodeRecordHeader(h: Uint8Array, layout: LogLayout): RecordHeader | undefined {
+  const v = view(h);
+  if (v.getUint32(0) !== RECORD_MAGIC) return undefined;
+  const count = v.getUint32(4);
+  if (count < 1 || count > layout.maxTxBlocks) return undefined;
+  const addrs: number[] = [];
+  for (let i = 0; i < count; i++) addrs.push(v.getUint32(RECORD_HEADER_FIXED_BYTES + 4 * i));
+  return { seq: Number(v.getBigUint64(8)), count, crc: v.getUint32(16), addrs };
+}
+
+/** Writes consecutive log blocks from absolute position `pos`, split in two calls at the wrap point. */
+export async function writeLogBlocks(device: BlockDevice, layout: LogLayout, pos: number, blocks: readonly Uint8Array[]): Promise<void> {
+  invariant(blocks.length <= layout.logBlocks, 'a log write longer than the log');
+  const at = pos % layout.logBlocks;
+  const first = Math.min(blocks.length, layout.logBlocks - at);
+  await writeBlocks(device, layout.logStart + at, blocks.slice(0, first));
+  if (first < blocks.length) await writeBlocks(device, layout.logStart, blocks.slice(first));
+}
+
+/** Reads `count` consecutive log blocks from absolute position `pos`, wrapping. */
+export async function readLogBlocks(device: BlockDevice, layout: LogLayout, pos: number, count: number): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) out.push(await device.read(layout.logAddr(pos + i)));
+  return out;
+}
+
+// ── format ─────────────────────────────────────────────────────────────────
+
+export interface FormatLogOptions {
+  /** Size of the circular log in blocks. Default: a quarter of the device, at most 1024, at least 2. */
+  logBlocks?: number;
+}
+
+export function defaultLogBlocks(deviceBlocks: number): number {
+  return Math.max(2, Math.min(1024, Math.floor((deviceBlocks - RESERVED_BLOCKS) / 4)));
+}
+
+/**
+ * Writes an empty log over the whole device: zeroed log region, tail slot A at position 0
+ * with seq 1, slot B empty, flush; then the superblock, flush. The superblock goes last so
+ * that a crash part way leaves block 0 empty and the device still counts as fresh.
+ * Returns the layout. Overwrites whatever the device held.
+ */
+export async function formatLog(device: BlockDevice, options: FormatLogOptions = {}): Promise<LogLayout> {
+  const logBlocks = options.logBlocks ?? defaultLogBlocks(device.numBlocks);
+  if (!Number.isSafeInteger(logBlocks) || logBlocks < 2) throw new InvalidArgumentError(`logBlocks must be an integer of at least 2, got ${String(logBlocks)}`);
+  const dataBlocks = device.numBlocks - RESERVED_BLOCKS - logBlocks;
+  if (dataBlocks < 1) {
+    throw new InvalidArgumentError(`a device of ${device.numBlocks} blocks has no room for a log of ${logBlocks} blocks and data`);
+  }
+  const layout = new LogLayout({ blockSize: device.blockSize, logBlocks, dataBlocks });
+  const zero = new Uint8Array(layout.blockSize);
+  // Zeroed so that no record left by an earlier use of the device can pass for a new one.
+  for (let pos = 0; pos < logBlocks; pos += 256) {
+    const n = Math.min(256, logBlocks - pos);
+    await writeBlocks(device, layout.logStart + pos, Array.from({ length: n }, () => zero));
+  }
+  await writeTail(device, layout, { pos: 0, seq: 1, slot: 0 });
+  await device.write(2, zero);
+  await device.flush();
+  await device.write(0, encodeSuperblock(layout));
+  await device.flush();
+  return layout;
+}
