@@ -1,0 +1,165 @@
+import type { DiskLabel } from '../../src/device/disk-label.ts';
+import { Prng } from './prng.ts';
+import { LABEL_ADDR, type DeviceSnapshot, type DiskImage } from './sim-device.ts';
+import type { PointInfo } from './world.ts';
+
+/**
+ * The power-loss models.
+ * - sync: every write issued before the crash point is durable (the model of the papers).
+ * - buffered: per device, each address keeps its durable value or any one of the values
+ *   written to it since the device's last completed flush, independently per address.
+ * - torn: like sync, but the block write at the crash point is cut short and leaves a
+ *   mix of old and new 512-byte sectors.
+ * - fail: a disk fails (fail-stop) during the workload, before or during recovery, or
+ *   after recovery (handled by the explorer, not here).
+ */
+export type CrashModel = 'sync' | 'buffered' | 'torn' | 'fail';
+export const ALL_MODELS: readonly CrashModel[] = ['sync', 'buffered', 'torn', 'fail'];
+
+export const SECTOR_BYTES = 512;
+
+export interface CrashBounds {
+  /** Buffered: enumerate every combination while the pending writes number at most this. */
+  exhaustivePending: number;
+  /** Buffered: states sampled (seeded) beyond that, besides "all kept" and "all lost". */
+  sampled: number;
+}
+
+export const DEFAULT_BOUNDS: CrashBounds = { exhaustivePending: 10, sampled: 24 };
+
+export interface CrashState {
+  /** Replayable description of the choice, e.g. "d0@3=new1 d1@3=old". */
+  readonly choice: string;
+  readonly images: DiskImage[];
+}
+
+export interface CrashStateSet {
+  readonly states: CrashState[];
+  /** False when the buffered states were sampled rather than enumerated. */
+  readonly exhaustive: boolean;
+}
+
+/** Every device as it reads now (sync model). */
+export function latestImages(snaps: readonly DeviceSnapshot[]): DiskImage[] {
+  return snaps.map((s) => ({ blocks: s.latest, label: s.latestLabel, failed: s.failed }));
+}
+
+interface Slot {
+  device: number;
+  addr: number;
+  /** Option 0 is the durable value; the rest are the pending values, deduplicated. */
+  options: (Uint8Array | DiskLabel | undefined)[];
+}
+
+function sameOption(a: Uint8Array | DiskLabel | undefined, b: Uint8Array | DiskLabel | undefined): boolean {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+  if (a === undefined || b === undefined || a instanceof Uint8Array || b instanceof Uint8Array) return a === b;
+  return a.storeId === b.storeId && a.index === b.index && a.epoch === b.epoch;
+}
+
+function slotsOf(snaps: readonly DeviceSnapshot[]): { slots: Slot[]; pendingWrites: number } {
+  const slots: Slot[] = [];
+  let pendingWrites = 0;
+  snaps.forEach((s, device) => {
+    const byAddr = new Map<number, Slot>();
+    for (const p of s.pending) {
+      pendingWrites++;
+      let slot = byAddr.get(p.addr);
+      if (!slot) {
+        slot = { device, addr: p.addr, options: [p.addr === LABEL_ADDR ? s.durableLabel : s.durable.get(p.addr)] };
+        byAddr.set(p.addr, slot);
+        slots.push(slot);
+      }
+      const v = p.addr === LABEL_ADDR ? p.label : p.data;
+      if (!slot.options.some((o) => sameOption(o, v))) slot.options.push(v);
+    }
+  });
+  return { slots: slots.filter((s) => s.options.length > 1), pendingWrites };
+}
+
+function buildImages(snaps: readonly DeviceSnapshot[], slots: Slot[], pick: number[]): DiskImage[] {
+  return snaps.map((s, device) => {
+    let blocks = s.durable as Map<number, Uint8Array>;
+    let label = s.durableLabel;
+    let copied = false;
+    slots.forEach((slot, i) => {
+      if (slot.device !== device || pick[i] === 0) return;
+      const v = slot.options[pick[i]];
+      if (slot.addr === LABEL_ADDR) label = v as DiskLabel;
+      else {
+        if (!copied) {
+          blocks = new Map(blocks);
+          copied = true;
+        }
+        blocks.set(slot.addr, v as Uint8Array);
+      }
+    });
+    return { blocks, label, failed: s.failed };
+  });
+}
+
+function describe(slots: Slot[], pick: number[]): string {
+  const parts = slots.map((s, i) => `d${s.device}@${s.addr === LABEL_ADDR ? 'label' : s.addr}=${pick[i] === 0 ? 'old' : `new${pick[i]}`}`);
+  return parts.length ? parts.join(' ') : 'all-durable';
+}
+
+/** Buffered model: which subsets of pending writes survive. */
+export function bufferedStates(snaps: readonly DeviceSnapshot[], seed: number, bounds: CrashBounds = DEFAULT_BOUNDS): CrashStateSet {
+  const { slots, pendingWrites } = slotsOf(snaps);
+  const states: CrashState[] = [];
+  const emit = (pick: number[]) => states.push({ choice: describe(slots, pick), images: buildImages(snaps, slots, pick) });
+  if (pendingWrites <= bounds.exhaustivePending) {
+    const pick = slots.map(() => 0);
+    for (;;) {
+      emit(pick);
+      let i = 0;
+      while (i < slots.length && ++pick[i] === slots[i].options.length) pick[i++] = 0;
+      if (i === slots.length) break;
+    }
+    return { states, exhaustive: true };
+  }
+  const prng = new Prng(seed);
+  const seen = new Set<string>();
+  const add = (pick: number[]) => {
+    const key = pick.join(',');
+    if (seen.has(key)) return;
+    seen.add(key);
+    emit(pick);
+  };
+  add(slots.map(() => 0));
+  add(slots.map((s) => s.options.length - 1));
+  for (let i = 0; i < bounds.sampled; i++) add(slots.map((s) => prng.int(s.options.length)));
+  return { states, exhaustive: false };
+}
+
+/** Torn model: the block write at the crash point leaves a mix of old and new sectors. */
+export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | undefined, seed: number): CrashState[] {
+  if (!next || next.kind !== 'write' || next.data === undefined || next.addr === undefined) return [];
+  const base = latestImages(snaps);
+  const dev = base[next.device];
+  const size = next.data.length;
+  const sectors = size / SECTOR_BYTES;
+  if (sectors < 2) return [];
+  const old = dev.blocks.get(next.addr) ?? new Uint8Array(size);
+  const masks: { name: string; isNew: (i: number) => boolean }[] = [];
+  for (let n = 1; n < sectors; n++) masks.push({ name: `first${n}new`, isNew: (i) => i < n });
+  for (let n = 1; n < sectors; n++) masks.push({ name: `last${n}new`, isNew: (i) => i >= sectors - n });
+  const prng = new Prng(seed);
+  for (let r = 0; r < 2 && sectors > 2; r++) {
+    const bits = Array.from({ length: sectors }, () => prng.int(2) === 1);
+    if (bits.every((b) => b) || bits.every((b) => !b)) continue;
+    masks.push({ name: `mask${bits.map((b) => (b ? 1 : 0)).join('')}`, isNew: (i) => bits[i] });
+  }
+  return masks.map((m) => {
+    const mixed = new Uint8Array(size);
+    for (let i = 0; i < sectors; i++) {
+      const src = m.isNew(i) ? next.data! : old;
+      mixed.set(src.subarray(i * SECTOR_BYTES, (i + 1) * SECTOR_BYTES), i * SECTOR_BYTES);
+    }
+    const blocks = new Map(dev.blocks);
+    blocks.set(next.addr!, mixed);
+    const images = base.slice();
+    images[next.device] = { ...dev, blocks };
+    return { choice: `torn d${next.device}@${next.addr} ${m.name}`, images };
+  });
+}
