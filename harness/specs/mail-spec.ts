@@ -1,15 +1,20 @@
+import type { Spec } from '../spec/spec.ts';
+
 /**
- * The mail spec: the atomic state machine that defines what the mail store may do.
+ * The mail spec: the atomic state machine that defines what the mail store may do
+ * (mailboxes of messages; deliver adds one whole message under a fresh id, delete removes
+ * one, pickup returns them in any order and locks the mailbox, unlock releases it).
  *
- * State: a mailbox (id -> message bytes) per user, the ids each mailbox has ever handed
- * out (ids are fresh: never reused, even after a delete), and which mailboxes are locked.
- * Operations are checked with their observed results: step(state, op, result) returns the
- * next state if the spec allows that result from that state, or a reason why not. That
- * shape lets a linearizability checker try orders of concurrent operations, and covers the
- * spec's own freedom (any fresh id; pickup in any order; a full store may refuse a
- * delivery).
+ * Messages are binary strings (one char per byte, latin1), so states are plain values that
+ * key() can print. Ids are fresh per mailbox: never handed out twice, even after a delete.
  *
- * Pure: states are never mutated; every step builds a new state.
+ * Results carry errors as values ({ err: code }), so that a typed error is a result the spec
+ * checks, and `undefined` means only "cut short by a crash". A delivery cut short by a
+ * crash may have taken effect with an id nobody saw: the message is then held with id
+ * null, and the first pickup or read-back that shows it binds the id (which must be fresh).
+ *
+ * A crash only unlocks: the store keeps messages durably, and locks live in memory.
+ * Pure: states are never mutated.
  */
 
 export interface MailSpecConfig {
@@ -17,112 +22,149 @@ export interface MailSpecConfig {
   maxMessageBytes: number;
 }
 
+export interface MailItem {
+  /** null: delivered by an operation cut short by a crash; not yet seen. */
+  readonly id: number | null;
+  readonly msg: string;
+}
+
 export interface MailSpecState {
-  readonly boxes: ReadonlyMap<string, ReadonlyMap<number, Uint8Array>>;
-  readonly usedIds: ReadonlyMap<string, ReadonlySet<number>>;
-  readonly locked: ReadonlySet<string>;
+  readonly boxes: Readonly<Record<string, readonly MailItem[]>>;
+  /** Ids each mailbox has handed out, sorted. */
+  readonly used: Readonly<Record<string, readonly number[]>>;
+  /** Locked mailboxes, sorted. */
+  readonly locked: readonly string[];
 }
 
 export type MailOp =
-  | { kind: 'deliver'; user: string; message: Uint8Array }
-  | { kind: 'pickup'; user: string }
-  | { kind: 'delete'; user: string; id: number }
-  | { kind: 'unlock'; user: string };
+  | { t: 'deliver'; user: string; msg: string }
+  | { t: 'pickup'; user: string }
+  | { t: 'delete'; user: string; id: number }
+  | { t: 'unlock'; user: string };
 
-/** What the implementation returned: a value, or a typed error's code. */
-export type MailResult =
-  | { ok: true; id?: number; messages?: readonly { id: number; data: Uint8Array }[] }
-  | { ok: false; code: string };
+export type MailRes =
+  | { err: string }
+  | { id: number } // deliver
+  | { messages: readonly { id: number; msg: string }[] } // pickup
+  | { ok: true }; // delete, unlock
 
-export type StepOutcome = { allowed: true; state: MailSpecState } | { allowed: false; reason: string };
+/** The whole store read back after recovery: each user's messages, in any order. */
+export type MailObs = Readonly<Record<string, readonly { id: number; msg: string }[]>>;
 
-export function initialMailState(config: MailSpecConfig): MailSpecState {
+const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+
+export function mailSpec(config: MailSpecConfig): Spec<MailSpecState, MailOp, MailRes, MailObs> {
+  const users = [...config.users].sort();
+  const init = (): MailSpecState => ({
+    boxes: Object.fromEntries(users.map((u) => [u, []])),
+    used: Object.fromEntries(users.map((u) => [u, []])),
+    locked: [],
+  });
   return {
-    boxes: new Map(config.users.map((u) => [u, new Map()])),
-    usedIds: new Map(config.users.map((u) => [u, new Set()])),
-    locked: new Set(),
+    name: 'mail',
+    init,
+    step: (s, op, res) => mailStep(config, s, op, res),
+    crash: (s) => (s.locked.length === 0 ? s : { ...s, locked: [] }),
+    observe(s, obs) {
+      let next = s;
+      for (const u of users) {
+        const bound = bindAll(next, u, obs[u] ?? []);
+        if (!bound) return undefined;
+        next = bound;
+      }
+      for (const u of Object.keys(obs)) if (!users.includes(u) && obs[u].length > 0) return undefined;
+      return next;
+    },
+    key: (s) => JSON.stringify([users.map((u) => [s.boxes[u].map((m) => [m.id, m.msg]), s.used[u]]), s.locked]),
+    show: (s) =>
+      users.map((u) => `${u}${s.locked.includes(u) ? '(locked)' : ''}: {${s.boxes[u].map((m) => `${m.id ?? '?'}=${JSON.stringify(m.msg.slice(0, 16))}`).join(', ')}}`).join(' '),
   };
 }
 
-/** A crash loses only memory: every mailbox opens unlocked, the messages stay. */
-export function crashMailState(s: MailSpecState): MailSpecState {
-  return { ...s, locked: new Set() };
-}
-
 /**
- * Whether `op` may be linearized now: a pickup of a locked mailbox waits (it is not enabled
- * until an unlock), everything else is always enabled.
+ * The state after `op` returned `res` (undefined: cut short by a crash), or undefined if
+ * the spec does not allow that result from `s`.
  */
-export function mailEnabled(s: MailSpecState, op: MailOp): boolean {
-  return !(op.kind === 'pickup' && s.locked.has(op.user));
-}
+export function mailStep(config: MailSpecConfig, s: MailSpecState, op: MailOp, res: MailRes | undefined): MailSpecState | undefined {
+  const pending = res === undefined;
+  const err = res && 'err' in res ? res.err : undefined;
+  const expectErr = (code: string) => (pending || err === code ? s : undefined);
+  if (!USER_NAME.test(op.user)) return expectErr('ERR_INVALID_USER');
+  const box = s.boxes[op.user];
+  if (!box) return expectErr('ERR_UNKNOWN_USER');
+  const locked = s.locked.includes(op.user);
 
-export function mailStep(config: MailSpecConfig, s: MailSpecState, op: MailOp, r: MailResult): StepOutcome {
-  const box = s.boxes.get(op.user);
-  const no = (reason: string): StepOutcome => ({ allowed: false, reason });
-  const expectError = (code: string): StepOutcome =>
-    r.ok ? no(`${op.kind} for ${op.user} should fail with ${code}`) : r.code === code ? { allowed: true, state: s } : no(`${op.kind} failed with ${r.code}, spec says ${code}`);
-  if (!/^[a-z0-9][a-z0-9._-]{0,31}$/.test(op.user)) return expectError('ERR_INVALID_USER');
-  if (!box) return expectError('ERR_UNKNOWN_USER');
-
-  switch (op.kind) {
+  switch (op.t) {
     case 'deliver': {
-      if (op.message.length > config.maxMessageBytes) return expectError('ERR_MESSAGE_TOO_LARGE');
-      if (!r.ok) return r.code === 'ERR_STORE_FULL' ? { allowed: true, state: s } : no(`deliver failed with ${r.code}`);
-      const id = r.id;
-      if (id === undefined || !Number.isSafeInteger(id) || id < 0) return no('deliver returned no id');
-      const used = s.usedIds.get(op.user)!;
-      if (used.has(id)) return no(`deliver returned id ${id}, already used in ${op.user}'s mailbox`);
-      return {
-        allowed: true,
-        state: {
-          ...s,
-          boxes: withEntry(s.boxes, op.user, withEntry(box, id, op.message.slice())),
-          usedIds: withEntry(s.usedIds, op.user, new Set([...used, id])),
-        },
-      };
+      if (op.msg.length > config.maxMessageBytes) return expectErr('ERR_MESSAGE_TOO_LARGE');
+      if (err !== undefined) return err === 'ERR_STORE_FULL' ? s : undefined; // a full store may refuse
+      if (pending) return withBox(s, op.user, [...box, { id: null, msg: op.msg }]);
+      if (!res || !('id' in res) || !Number.isSafeInteger(res.id) || res.id < 0) return undefined;
+      if (s.used[op.user].includes(res.id)) return undefined; // not fresh
+      return withUsed(withBox(s, op.user, [...box, { id: res.id, msg: op.msg }]), op.user, res.id);
     }
     case 'pickup': {
-      if (s.locked.has(op.user)) return no(`pickup of ${op.user} while the mailbox is locked`);
-      if (!r.ok) return no(`pickup failed with ${r.code}`);
-      const got = r.messages ?? [];
-      if (got.length !== box.size) return no(`pickup of ${op.user} returned ${got.length} messages, spec holds ${box.size}`);
-      const ids = new Set<number>();
-      for (const m of got) {
-        const want = box.get(m.id);
-        if (!want) return no(`pickup of ${op.user} returned id ${m.id}, not in the mailbox`);
-        if (ids.has(m.id)) return no(`pickup of ${op.user} returned id ${m.id} twice`);
-        ids.add(m.id);
-        if (!bytesEqual(want, m.data)) return no(`pickup of ${op.user}: message ${m.id} differs from what was delivered`);
-      }
-      return { allowed: true, state: { ...s, locked: new Set([...s.locked, op.user]) } };
+      if (locked) return undefined; // pickup waits for the lock: not enabled now
+      if (err !== undefined) return undefined;
+      const afterLock = { ...s, locked: [...s.locked, op.user].sort() };
+      if (pending) return afterLock;
+      if (!res || !('messages' in res)) return undefined;
+      return bindAll(afterLock, op.user, res.messages);
     }
     case 'delete': {
-      if (!s.locked.has(op.user)) return expectError('ERR_NOT_LOCKED');
-      if (!box.has(op.id)) return expectError('ERR_UNKNOWN_MESSAGE');
-      if (!r.ok) return no(`delete failed with ${r.code}`);
-      const next = new Map(box);
-      next.delete(op.id);
-      return { allowed: true, state: { ...s, boxes: withEntry(s.boxes, op.user, next) } };
+      if (!locked) return expectErr('ERR_NOT_LOCKED');
+      const i = box.findIndex((m) => m.id === op.id);
+      if (i < 0) return expectErr('ERR_UNKNOWN_MESSAGE');
+      if (err !== undefined) return undefined;
+      return withBox(s, op.user, box.filter((_, j) => j !== i));
     }
     case 'unlock': {
-      if (!s.locked.has(op.user)) return expectError('ERR_NOT_LOCKED');
-      if (!r.ok) return no(`unlock failed with ${r.code}`);
-      const locked = new Set(s.locked);
-      locked.delete(op.user);
-      return { allowed: true, state: { ...s, locked } };
+      if (!locked) return expectErr('ERR_NOT_LOCKED');
+      if (err !== undefined) return undefined;
+      return { ...s, locked: s.locked.filter((u) => u !== op.user) };
     }
   }
 }
 
-function withEntry<K, V>(m: ReadonlyMap<K, V>, k: K, v: V): Map<K, V> {
-  const out = new Map(m);
-  out.set(k, v);
-  return out;
+/**
+ * Checks that `seen` is exactly user's mailbox (as a set), binding null ids of messages
+ * delivered by crashed operations to the ids seen. Undefined if it cannot be.
+ */
+function bindAll(s: MailSpecState, user: string, seen: readonly { id: number; msg: string }[]): MailSpecState | undefined {
+  const box = s.boxes[user];
+  if (!box || seen.length !== box.length) return undefined;
+  const ids = new Set(seen.map((m) => m.id));
+  if (ids.size !== seen.length) return undefined;
+  const next: MailItem[] = box.slice();
+  const taken = new Array<boolean>(next.length).fill(false);
+  let used = s.used[user];
+  // Known ids first, then unseen deliveries by content. Equal contents are interchangeable,
+  // so taking the first unbound match never rules out a binding that another choice allows.
+  const unknown: { id: number; msg: string }[] = [];
+  for (const m of seen) {
+    const i = next.findIndex((x, j) => !taken[j] && x.id === m.id);
+    if (i < 0) unknown.push(m);
+    else if (next[i].msg !== m.msg) return undefined;
+    else taken[i] = true;
+  }
+  for (const m of unknown) {
+    const i = next.findIndex((x, j) => !taken[j] && x.id === null && x.msg === m.msg);
+    if (i < 0 || used.includes(m.id)) return undefined;
+    taken[i] = true;
+    next[i] = { id: m.id, msg: m.msg };
+    used = [...used, m.id].sort((a, b) => a - b);
+  }
+  return { ...s, boxes: { ...s.boxes, [user]: sortItems(next) }, used: { ...s.used, [user]: used } };
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function sortItems(items: MailItem[]): MailItem[] {
+  return items.sort((a, b) => (a.id ?? -1) - (b.id ?? -1) || (a.msg < b.msg ? -1 : a.msg > b.msg ? 1 : 0));
+}
+
+function withBox(s: MailSpecState, user: string, box: MailItem[]): MailSpecState {
+  return { ...s, boxes: { ...s.boxes, [user]: sortItems(box) } };
+}
+
+function withUsed(s: MailSpecState, user: string, id: number): MailSpecState {
+  return { ...s, used: { ...s.used, [user]: [...s.used[user], id].sort((a, b) => a - b) } };
 }
