@@ -19,6 +19,7 @@ import { diskGroup } from './contenders/replicated.ts';
 import { loadOpenStore } from './contenders/store-api.ts';
 import { storeGroup } from './contenders/store.ts';
 import type { Group } from './contender.ts';
+import { isolated } from './isolated.ts';
 import { PROFILES, type Profile } from './profile.ts';
 import { summary } from './report.ts';
 import type { BenchResults } from './results.ts';
@@ -34,10 +35,12 @@ interface CliOptions {
   json: boolean;
   outDir: string;
   only: Set<string>;
+  /** Run every contender in the bench process instead of one worker process each (for --cpu-prof). */
+  inProcess: boolean;
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  let quick = false, dry = false, json = false;
+  let quick = false, dry = false, json = false, inProcess = false;
   let outDir = fileURLToPath(new URL('./out', import.meta.url));
   let only = new Set<string>(PARTS);
   for (let i = 0; i < argv.length; i++) {
@@ -45,17 +48,18 @@ function parseArgs(argv: string[]): CliOptions {
     if (a === '--quick') quick = true;
     else if (a === '--dry') dry = true;
     else if (a === '--json') json = true;
+    else if (a === '--in-process') inProcess = true;
     else if (a === '--out') outDir = argv[++i];
     else if (a === '--only') only = new Set(argv[++i].split(','));
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: npm run bench -- [--quick] [--dry] [--json] [--out DIR] [--only ${PARTS.join(',')}]\n`);
+      process.stdout.write(`usage: npm run bench -- [--quick] [--dry] [--json] [--out DIR] [--only ${PARTS.join(',')}] [--in-process]\n`);
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
   for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part ${p}; parts are ${PARTS.join(', ')}`);
   if (!outDir) throw new Error('--out needs a directory');
   const profile = PROFILES[dry ? 'dry' : quick ? 'quick' : 'default'];
-  return { profile, quick, json, outDir, only };
+  return { profile, quick, json, outDir, only, inProcess };
 }
 
 async function main(): Promise<void> {
@@ -77,14 +81,14 @@ async function main(): Promise<void> {
     const groupResults: GroupResult[] = [];
     for (const [i, g] of groups.entries()) {
       progress(`group ${i + 1}/${groups.length}: ${g.title}`);
-      groupResults.push(await runGroup(g, profile, progress));
+      groupResults.push(await runGroup(g, profile, progress, opts.inProcess ? undefined : (c) => isolated(c, scratch.root)));
     }
     progress('recovery after a crash');
     const recovery = opts.only.has('recovery')
       ? await measureRecovery(scratch, openStore, profile, progress)
       : { status: 'missing' as const, detail: 'not selected (--only)', points: [] };
     progress('harness crash states/s');
-    const harness = opts.only.has('harness') ? await measureHarness(profile.harnessMs) : { status: 'missing' as const, detail: 'not selected (--only)' };
+    const harness = opts.only.has('harness') ? await measureHarness(profile.harnessMs, profile.name === 'dry' ? 1 : Infinity) : { status: 'missing' as const, detail: 'not selected (--only)' };
     progress('mail requests/s');
     const mail = opts.only.has('mail') ? await measureMail(scratch, profile.mailMs, profile.name === 'dry') : { status: 'missing' as const, detail: 'not selected (--only)' };
     const cpus = os.cpus();

@@ -10,6 +10,17 @@ export interface TrialResult {
 }
 
 /**
+ * How to build a contender again in another process (see isolated.ts): the factory and
+ * its arguments, nothing that cannot go through JSON.
+ */
+export type ContenderSpec =
+  | { type: 'raw'; files: 1 | 2; clients: number }
+  | { type: 'io'; style: 'sync' | 'handle'; durable: boolean }
+  | { type: 'replicated'; clients: number }
+  | { type: 'sqlite'; blocksPerTx: number; addressSpace: number }
+  | { type: 'store'; blocksPerTx: number; clients: number };
+
+/**
  * Something measured in rounds. setup() runs once before the group's first round and
  * teardown() once after its last, so files stay open across rounds and only the
  * measured loop is timed.
@@ -23,6 +34,8 @@ export interface Contender {
   kind: 'ours' | 'baseline' | 'limit';
   /** Concurrent clients (for charts); 1 for serial. */
   clients: number;
+  /** Present when the contender can run in a process of its own (for a per-contender peak RSS). */
+  spec?: ContenderSpec;
   setup(): Promise<void>;
   trial(durationMs: number): Promise<TrialResult>;
   teardown(): Promise<void>;

@@ -70,14 +70,14 @@ export function recoveryTable(r: BenchResults): string {
   if (r.recovery.points.length === 0) return `Recovery after a crash: ${r.recovery.status} (${r.recovery.detail})`;
   const rows = r.recovery.points.map((p) => [
     fmtMiB(p.sizeMiB),
-    p.numBlocks.toLocaleString('en-US'),
+    p.diskBlocks.toLocaleString('en-US'),
     p.seconds.median.toFixed(2),
     range(p.seconds, (x) => x.toFixed(2)),
     String(p.seconds.n),
     fmtMiBytes(p.rssPeakBytes),
   ]);
   return `Recovery after a crash (SIGKILL of a writing child, then openStore in the bench process)\n  note: ${r.recovery.detail}\n${table(
-    ['store size (per disk)', 'blocks', 'median s', 'min–max s', 'reps', 'peak RSS'],
+    ['store size (per disk)', 'blocks per disk', 'median s', 'min–max s', 'reps', 'peak RSS'],
     rows,
   )}`;
 }

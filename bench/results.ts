@@ -14,8 +14,10 @@ export interface OptionalFigure {
 
 export interface RecoveryPoint {
   sizeMiB: number;
-  /** Blocks per disk (data + log) of the store. */
-  numBlocks: number;
+  /** Blocks per disk image (data + log + reserved). */
+  diskBlocks: number;
+  /** Data blocks the store offers. */
+  dataBlocks: number;
   /** Seconds of openStore() (replicated-disk resync, then log replay) after a SIGKILL, per repetition. */
   samples: number[];
   seconds: Spread;

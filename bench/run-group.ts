@@ -40,12 +40,18 @@ export type Progress = (msg: string) => void;
  * rounds (A B … A B …), then tear down. A contender whose setup fails is reported and
  * the rest still run.
  */
-export async function runGroup(group: Group, profile: Profile, progress: Progress): Promise<GroupResult> {
+export async function runGroup(
+  group: Group,
+  profile: Profile,
+  progress: Progress,
+  wrap: (c: Contender) => Contender = (c) => c,
+): Promise<GroupResult> {
   const n = group.contenders.length;
+  const runners = group.contenders.map(wrap);
   const trials: (TrialResult | undefined)[][] = group.contenders.map(() => []);
   const notes = [...(group.notes ?? [])];
   const live: boolean[] = [];
-  for (const c of group.contenders) {
+  for (const c of runners) {
     try {
       await c.setup();
       await c.trial(profile.warmupMs);
@@ -59,13 +65,13 @@ export async function runGroup(group: Group, profile: Profile, progress: Progres
   try {
     for (const slot of alternation(n, profile.rounds)) {
       if (!live[slot.index]) continue;
-      const c = group.contenders[slot.index];
+      const c = runners[slot.index];
       const t = await c.trial(profile.trialMs);
       trials[slot.index][slot.round] = t;
       progress(`  ${group.id} round ${slot.round + 1}/${profile.rounds} ${c.id}: ${fmtRate((t.ops * 1000) / t.elapsedMs)} ${group.opName}/s`);
     }
   } finally {
-    for (let i = 0; i < n; i++) if (live[i]) await group.contenders[i].teardown().catch(() => undefined);
+    for (let i = 0; i < n; i++) if (live[i]) await runners[i].teardown().catch(() => undefined);
   }
   const contenders = group.contenders.map((c, i) => summarize(c, trials[i]));
   const byId = new Map(contenders.map((c) => [c.id, c]));

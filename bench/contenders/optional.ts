@@ -1,3 +1,7 @@
+import { performance } from 'node:perf_hooks';
+import { explore } from '../../harness/explore.ts';
+import type { Target } from '../../harness/target.ts';
+import { replicatedTarget } from '../../harness/targets/replicated.ts';
 import { RssSampler } from '../measure.ts';
 import type { OptionalFigure } from '../results.ts';
 import type { Scratch } from '../tmp.ts';
@@ -53,18 +57,51 @@ async function runOptional(
 }
 
 /**
- * HOOK(harness): crash states checked per second. Calls the harness's exploration API
- * when harness/ offers one (an `explore`/`benchExplore` function taking a time budget);
- * until then this reports "missing". Adapt the import and the call here once the
- * harness's API is fixed.
+ * Crash states checked per second by the harness: runs the harness's exhaustive
+ * exploration (harness/explore.ts) over the shipped targets' workloads, seed after seed,
+ * until the time budget is spent, and divides the states it checked by the time it took.
+ * Add a target to HARNESS_TARGETS as the harness grows (the stack, the mail server).
  */
-export async function measureHarness(durationMs: number): Promise<OptionalFigure> {
-  const mod = (await tryImport('../../harness/bench-hook.ts', 'bench-hook')) ?? (await tryImport('../../harness/explore.ts', 'explore'));
-  if (!mod) return { status: 'missing', detail: 'no exploration API in harness/ yet (HOOK(harness) in bench/contenders/optional.ts)' };
-  const fn = pickFn(mod, ['benchExplore', 'explore', 'exploreFor']);
-  if (!fn) return { status: 'missing', detail: 'harness module found but it exports no explore function' };
-  return runOptional(fn, { durationMs, timeBudgetMs: durationMs }, 'states/s', ['states', 'statesChecked', 'crashStates', 'checked'], ['statesPerSec', 'statesPerSecond']);
+export async function measureHarness(durationMs: number, maxRuns = Infinity): Promise<OptionalFigure> {
+  const rss = new RssSampler();
+  const timer = setInterval(() => rss.sample(), 20);
+  try {
+    const targets = HARNESS_TARGETS();
+    let states = 0, violations = 0, runs = 0, ms = 0;
+    const start = performance.now();
+    for (let seed = 1; runs === 0 || (runs < maxRuns && performance.now() - start < durationMs); seed++) {
+      for (const target of targets) {
+        for (const workload of target.workloads) {
+          if (runs >= maxRuns) break;
+          const r = await explore(target, workload, { seed });
+          for (const m of Object.values(r.byModel)) {
+            states += m?.states ?? 0;
+            violations += m?.violations ?? 0;
+          }
+          ms += r.ms;
+          runs++;
+        }
+      }
+    }
+    rss.sample();
+    const names = targets.map((t) => t.name).join(', ');
+    return {
+      status: 'measured',
+      detail: `${states} crash states in ${runs} explorations of ${names}; ${violations} violations`,
+      value: (states * 1000) / (performance.now() - start),
+      unit: 'states/s',
+      rssPeakBytes: rss.peakBytes,
+      extra: { states, violations, runs, exploreMs: ms, targets: names },
+    };
+  } catch (err) {
+    return { status: 'failed', detail: (err as Error).message, rssPeakBytes: rss.peakBytes };
+  } finally {
+    clearInterval(timer);
+  }
 }
+
+/** The targets whose exploration is timed (a function so that nothing is built at import). */
+const HARNESS_TARGETS = (): Target[] => [replicatedTarget()];
 
 /**
  * Mail requests per second, from bench/mail-bench.ts (written by the mail helper) when it

@@ -34,6 +34,7 @@ export function rawContender(scratch: Scratch, files: 1 | 2, clients: number): C
     label: `raw ${files} file${files > 1 ? 's' : ''}, ${clients === 1 ? 'serial' : `${clients} in flight`}`,
     kind: 'limit',
     clients,
+    spec: { type: 'raw', files, clients },
     async setup() {
       fds = Array.from({ length: files }, (_, i) => preallocated(scratch.path(`raw-${i}.img`), RAW_BLOCKS));
       await Promise.all(fds.map((fd) => fdatasyncAsync(fd)));
@@ -62,7 +63,7 @@ export function rawContender(scratch: Scratch, files: 1 | 2, clients: number): C
  * Why the device uses writeSync: the same 4 KiB write made with fs.writeSync and with an
  * awaited FileHandle.write, alone and followed by a durable sync, serially on one file.
  */
-function ioStyleContender(scratch: Scratch, style: 'sync' | 'handle', durable: boolean): Contender {
+export function ioStyleContender(scratch: Scratch, style: 'sync' | 'handle', durable: boolean): Contender {
   let fd = -1;
   let fh: FileHandle | undefined;
   const s = stripes(1, RAW_BLOCKS);
@@ -72,6 +73,7 @@ function ioStyleContender(scratch: Scratch, style: 'sync' | 'handle', durable: b
     label: `${style === 'sync' ? 'fs.writeSync' : 'await FileHandle.write'}${durable ? ' + fdatasync' : ''}`,
     kind: style === 'sync' ? 'limit' : 'baseline',
     clients: 1,
+    spec: { type: 'io', style, durable },
     async setup() {
       const path = scratch.path(`io-${style}.img`);
       closeSyncQuiet(preallocated(path, RAW_BLOCKS));

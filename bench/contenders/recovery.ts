@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { TSX_LOADER } from '../isolated.ts';
 import { RssSampler } from '../measure.ts';
 import type { Profile } from '../profile.ts';
 import type { RecoveryPoint, RecoveryResult } from '../results.ts';
@@ -9,6 +10,7 @@ import type { Scratch } from '../tmp.ts';
 import type { Progress } from '../run-group.ts';
 import type { OpenStore } from './store-api.ts';
 import { BLOCK_SIZE } from '../workload.ts';
+import { RESERVED_BLOCKS } from '../../src/wal/log-format.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('../crash-child.ts', import.meta.url));
@@ -16,7 +18,7 @@ const LOG_BLOCKS = 1024;
 
 /** Runs the crash child until it has committed `readyAfter` transactions, then SIGKILLs it mid-write. */
 async function crashChild(args: { dir: string; numBlocks: number; logBlocks: number; clients: number; readyAfter: number }): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, JSON.stringify(args)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -46,16 +48,19 @@ export async function measureRecovery(scratch: Scratch, openStore: OpenStore | u
   const points: RecoveryPoint[] = [];
   try {
     for (const sizeMiB of profile.recoverySizesMiB) {
-      const numBlocks = (sizeMiB * 2 ** 20) / BLOCK_SIZE;
+      // The size is the whole disk image: data, plus the log and the log's reserved blocks.
+      const totalBlocks = (sizeMiB * 2 ** 20) / BLOCK_SIZE;
+      const logBlocks = Math.min(LOG_BLOCKS, totalBlocks / 4);
+      const numBlocks = totalBlocks - logBlocks - RESERVED_BLOCKS;
       const dir = scratch.path(`recovery-${sizeMiB}MiB`);
       const samples: number[] = [];
       const rss = new RssSampler();
       for (let rep = 0; rep < profile.recoveryReps; rep++) {
         progress(`  recovery ${sizeMiB} MiB rep ${rep + 1}/${profile.recoveryReps}: crashing a writer…`);
-        await crashChild({ dir, numBlocks, logBlocks: Math.min(LOG_BLOCKS, numBlocks / 4), clients: 16, readyAfter: profile.name === 'dry' ? 5 : 200 });
+        await crashChild({ dir, numBlocks, logBlocks, clients: 16, readyAfter: profile.name === 'dry' ? 5 : 200 });
         const timer = setInterval(() => rss.sample(), 20);
         const t0 = performance.now();
-        const store = await openStore({ dir, numBlocks, logBlocks: Math.min(LOG_BLOCKS, numBlocks / 4) });
+        const store = await openStore({ dir, numBlocks, logBlocks });
         const seconds = (performance.now() - t0) / 1000;
         clearInterval(timer);
         rss.sample();
@@ -63,7 +68,7 @@ export async function measureRecovery(scratch: Scratch, openStore: OpenStore | u
         samples.push(seconds);
         progress(`  recovery ${sizeMiB} MiB rep ${rep + 1}/${profile.recoveryReps}: ${seconds.toFixed(2)} s`);
       }
-      points.push({ sizeMiB, numBlocks, samples, seconds: spread(samples), rssPeakBytes: rss.peakBytes });
+      points.push({ sizeMiB, diskBlocks: totalBlocks, dataBlocks: numBlocks, samples, seconds: spread(samples), rssPeakBytes: rss.peakBytes });
     }
   } catch (err) {
     return { status: 'failed', detail: `recovery benchmark failed: ${(err as Error).message}`, points };

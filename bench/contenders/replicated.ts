@@ -31,6 +31,7 @@ export function replicatedContender(scratch: Scratch, clients: number): Contende
     label: `ReplicatedDisk, ${clients === 1 ? '1 writer' : `${clients} writers`}`,
     kind: 'ours',
     clients,
+    spec: { type: 'replicated', clients },
     async setup() {
       rd = await freshReplicatedDisk(scratch, DISK_BLOCKS, DISK_BLOCKS);
     },

@@ -22,6 +22,7 @@ export function sqliteContender(scratch: Scratch, blocksPerTx: number, addressSp
     label: `SQLite WAL sync=FULL, ${blocksPerTx}-block tx (serial)`,
     kind: 'baseline',
     clients: 1,
+    spec: { type: 'sqlite', blocksPerTx, addressSpace },
     async setup() {
       db = new Database(scratch.path(`sqlite-${blocksPerTx}.db`));
       db.pragma('journal_mode = WAL');

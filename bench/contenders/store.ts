@@ -23,9 +23,10 @@ export function storeContender(scratch: Scratch, openStore: OpenStore, blocksPer
     label: `twindisk store, ${blocksPerTx}-block tx, ${clients} client${clients > 1 ? 's' : ''}`,
     kind: 'ours',
     clients,
+    spec: { type: 'store', blocksPerTx, clients },
     async setup() {
       const logBlocks = logBlocksFor(blocksPerTx, clients);
-      store = await openStore({ dir: scratch.path(`store-${blocksPerTx}-c${clients}`), numBlocks: ADDRESS_SPACE + logBlocks, logBlocks });
+      store = await openStore({ dir: scratch.path(`store-${blocksPerTx}-c${clients}`), numBlocks: ADDRESS_SPACE, logBlocks });
       const dataBlocks = store.status().dataBlocks;
       if (dataBlocks < s.total) throw new Error(`the store offers ${dataBlocks} data blocks, the workload needs ${s.total}`);
       // Write every block once so that timed transactions overwrite allocated blocks, as SQLite's pre-filled table does.
