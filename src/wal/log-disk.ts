@@ -341,6 +341,9 @@ export class LogDisk implements TransactionalDisk, TxSource {
   }
 
   async #writeLoop(): Promise<void> {
+    // One microtask's grace lets callers that enqueue in the same tick (Promise.all of
+    // writes) share the first group; a promise hop, not a timer, so runs stay deterministic.
+    await null;
     while (this.#queue.length > 0 && !this.#hasFailed) {
       const free = this.layout.logBlocks - (this.#headAbs - this.#tailAbs);
       let size = 0;
