@@ -53,8 +53,8 @@ export class DeviceFailedError extends TwindiskError {
  * one device, and that device has failed.
  */
 export class AllDisksFailedError extends DeviceFailedError {
-  constructor() {
-    super('both disks of the replicated disk have failed');
+  constructor(message = 'both disks of the replicated disk have failed') {
+    super(message);
   }
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileBlockDevice } from '../src/device/file-block-device.ts';
 import { pattern, tmpDir } from './helpers/tmp.ts';
@@ -110,5 +111,35 @@ describe('FileBlockDevice images', () => {
     const p = await makeImage();
     const raw = fs.readFileSync(p);
     expect(raw.subarray(4096 + 3 * 4096, 4096 + 4 * 4096).equals(pattern(4096, 3))).toBe(true);
+  });
+
+  it('refuses a bad label at create and at setLabel, leaving the image openable', async () => {
+    for (const label of [{ index: 2 }, { epoch: -1 }, { epoch: 1.5 }, { storeId: 'xyz' }]) {
+      await expect(FileBlockDevice.create(file(), { numBlocks: 4, label: label as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    }
+    expect(fs.existsSync(file())).toBe(false);
+    const dev = await FileBlockDevice.create(file(), { numBlocks: 4, label: { storeId: 'AB'.repeat(16) } });
+    expect(dev.label.storeId).toBe('ab'.repeat(16));
+    await expect(dev.setLabel({ ...dev.label, index: 2 as 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await dev.close();
+    expect((await FileBlockDevice.open(file())).label.index).toBe(0);
+  });
+
+  it('refuses a header with a valid checksum but impossible geometry', async () => {
+    const p = await makeImage();
+    const fd = fs.openSync(p, 'r+');
+    const head = Buffer.alloc(60);
+    fs.readSync(fd, head, 0, 60, 0);
+    head.writeUInt32LE(100, 16); // block size 100
+    head.writeUInt32LE(zlib.crc32(head.subarray(0, 56)), 56);
+    fs.writeSync(fd, head, 0, 60, 0);
+    fs.closeSync(fd);
+    await expectRefused(p, 'ERR_BAD_IMAGE');
+  });
+
+  it('refuses writev without an array of blocks', async () => {
+    const dev = await FileBlockDevice.create(file(), { numBlocks: 4 });
+    await expect(dev.writev(0, null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_BUFFER' });
+    await dev.close();
   });
 });

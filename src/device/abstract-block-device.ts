@@ -1,4 +1,4 @@
-import { ClosedError, DeviceFailedError } from '../errors.ts';
+import { ClosedError, DeviceFailedError, InvalidBufferError } from '../errors.ts';
 import type { BlockDevice } from './block-device.ts';
 import { checkAddress, checkBlock, checkGeometry, checkRange } from './validate.ts';
 
@@ -54,6 +54,7 @@ export abstract class AbstractBlockDevice implements BlockDevice {
 
   async writev(addr: number, blocks: readonly Uint8Array[]): Promise<void> {
     this.checkUsable();
+    if (!Array.isArray(blocks)) throw new InvalidBufferError('writev takes an array of blocks');
     if (blocks.length === 0) return;
     checkRange(addr, blocks.length, this.numBlocks);
     for (const b of blocks) checkBlock(b, this.blockSize);

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { AlreadyExistsError, BadImageError, DeviceFailedError, InvalidArgumentError } from '../errors.ts';
 import { AbstractBlockDevice } from './abstract-block-device.ts';
 import type { DiskLabel, LabelledBlockDevice } from './disk-label.ts';
-import { decodeHeader, encodeHeader, headerSizeFor, newStoreId, type ImageHeader } from './image-header.ts';
+import { checkLabel, decodeHeader, encodeHeader, headerSizeFor, newStoreId, type ImageHeader } from './image-header.ts';
 import { checkGeometry } from './validate.ts';
 
 const fdatasync = promisify(fs.fdatasync);
@@ -32,6 +32,7 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
   readonly path: string;
   #fd: number;
   #header: ImageHeader;
+  readonly #syncing = new Set<Promise<void>>();
 
   private constructor(filePath: string, fd: number, header: ImageHeader) {
     super(header.numBlocks, header.blockSize);
@@ -45,14 +46,13 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
     if (typeof filePath !== 'string' || filePath === '') throw new InvalidArgumentError('a path is needed');
     const blockSize = options?.blockSize ?? 4096;
     checkGeometry(options?.numBlocks, blockSize);
-    const index = options.label?.index ?? 0;
-    if (index !== 0 && index !== 1) throw new InvalidArgumentError(`disk index must be 0 or 1, got ${String(index)}`);
-    const header: ImageHeader = {
-      blockSize,
-      numBlocks: options.numBlocks,
-      headerSize: headerSizeFor(blockSize),
-      label: { storeId: options.label?.storeId ?? newStoreId(), index, epoch: options.label?.epoch ?? 0 },
+    const label: DiskLabel = {
+      storeId: options.label?.storeId?.toLowerCase() ?? newStoreId(),
+      index: options.label?.index ?? 0,
+      epoch: options.label?.epoch ?? 0,
     };
+    checkLabel(label);
+    const header: ImageHeader = { blockSize, numBlocks: options.numBlocks, headerSize: headerSizeFor(blockSize), label };
     const bytes = encodeHeader(header);
     let fd: number;
     try {
@@ -96,6 +96,7 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
 
   async setLabel(label: DiskLabel): Promise<void> {
     this.checkUsable();
+    checkLabel(label);
     const next: ImageHeader = { ...this.#header, label: { storeId: label.storeId, index: label.index, epoch: label.epoch } };
     const bytes = encodeHeader(next);
     this.#io(() => fs.writeSync(this.#fd, bytes, 0, 512, 0));
@@ -104,7 +105,8 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
   }
 
   protected async _read(addr: number): Promise<Uint8Array> {
-    const buf = Buffer.allocUnsafe(this.blockSize);
+    // Not allocUnsafe: below 4 KiB it hands out slices of a shared pool, and the caller owns this buffer.
+    const buf = Buffer.allocUnsafeSlow(this.blockSize);
     const n = this.#io(() => fs.readSync(this.#fd, buf, 0, this.blockSize, this.#offset(addr)));
     if (n !== this.blockSize) this.#fail(new BadImageError(`${this.path}: short read at block ${addr} (file truncated?)`));
     return buf;
@@ -122,14 +124,20 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
   }
 
   protected async _flush(): Promise<void> {
+    const p = fdatasync(this.#fd);
+    this.#syncing.add(p);
     try {
-      await fdatasync(this.#fd);
+      await p;
     } catch (err) {
       this.#fail(err);
+    } finally {
+      this.#syncing.delete(p);
     }
   }
 
   protected async _close(): Promise<void> {
+    // An fdatasync still queued in the thread pool must not run on a closed (or reused) fd.
+    await Promise.allSettled([...this.#syncing]);
     fs.closeSync(this.#fd);
   }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { BadImageError, UnsupportedVersionError } from '../errors.ts';
+import { BadImageError, InvalidArgumentError, UnsupportedVersionError } from '../errors.ts';
 import type { DiskLabel } from './disk-label.ts';
+import { checkGeometry } from './validate.ts';
 
 /**
  * The self-describing header at the start of a disk image file.
@@ -42,11 +43,8 @@ export function encodeHeader(h: ImageHeader): Buffer {
   buf.writeUInt32LE(h.headerSize, 12);
   buf.writeUInt32LE(h.blockSize, 16);
   buf.writeBigUInt64LE(BigInt(h.numBlocks), 20);
-  const id = Buffer.from(h.label.storeId, 'hex');
-  if (id.length !== 16 || id.toString('hex') !== h.label.storeId.toLowerCase()) {
-    throw new BadImageError(`a store id is 32 hex digits, got ${JSON.stringify(h.label.storeId)}`);
-  }
-  id.copy(buf, 28);
+  checkLabel(h.label);
+  Buffer.from(h.label.storeId, 'hex').copy(buf, 28);
   buf.writeUInt8(h.label.index, 44);
   buf.writeBigUInt64LE(BigInt(h.label.epoch), 48);
   buf.writeUInt32LE(crc32(buf.subarray(0, CRC_OFFSET)), CRC_OFFSET);
@@ -82,6 +80,22 @@ export function decodeHeader(buf: Buffer, fileSize: number, path: string): Image
       `${path}: the file is ${fileSize} bytes but its header says ${numBlocks} blocks of ${blockSize} (${expected} bytes): truncated or resized`,
     );
   }
+  try {
+    checkGeometry(numBlocks, blockSize);
+  } catch {
+    throw new BadImageError(`${path}: the header holds an impossible geometry (${numBlocks} blocks of ${blockSize} bytes)`);
+  }
+  if (!Number.isSafeInteger(epoch)) throw new BadImageError(`${path}: the header holds an impossible epoch`);
   const storeId = buf.subarray(28, 44).toString('hex');
   return { blockSize, numBlocks, headerSize, label: { storeId, index, epoch } };
+}
+
+/** Refuses a label that could not be written and read back as it is. */
+export function checkLabel(label: DiskLabel): void {
+  const { storeId, index, epoch } = label ?? ({} as DiskLabel);
+  if (typeof storeId !== 'string' || !/^[0-9a-f]{32}$/.test(storeId)) {
+    throw new InvalidArgumentError(`a store id is 32 lower-case hex digits, got ${JSON.stringify(storeId)}`);
+  }
+  if (index !== 0 && index !== 1) throw new InvalidArgumentError(`a disk index is 0 or 1, got ${String(index)}`);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new InvalidArgumentError(`an epoch is a whole number ≥ 0, got ${String(epoch)}`);
 }

@@ -1,11 +1,12 @@
 import { resync, type ResyncProgress } from '../../recovery/resync.ts';
 import type { BlockDevice } from '../device/block-device.ts';
-import { isLabelled, type DiskLabel } from '../device/disk-label.ts';
+import { isLabelled } from '../device/disk-label.ts';
 import { checkAddress, checkBlock, checkRange } from '../device/validate.ts';
 import {
   AllDisksFailedError,
   ClosedError,
   DeviceFailedError,
+  InvalidBufferError,
   InvalidArgumentError,
   MismatchError,
   invariant,
@@ -82,22 +83,38 @@ export class ReplicatedDisk implements BlockDevice {
   /**
    * The replicated disk's recovery: copy the source disk (disk 0, or the one with the
    * higher epoch) onto the other wherever they differ, then give both the same epoch.
-   * If one disk fails during recovery the pair opens degraded on the other.
+   *
+   * If a disk fails during recovery: with equal epochs the pair opens degraded on the
+   * other (every block of either disk is then a value the spec allows). With unequal
+   * epochs the other disk is stale, so losing the source means no up-to-date copy is
+   * left, and the open is refused rather than serve old data.
    */
   protected async recover(source: 0 | 1, options: ReplicatedOpenOptions): Promise<void> {
     const src = this.#mirrors[source];
     const dst = this.#mirrors[1 - source];
+    const stale = isLabelled(src.dev) && isLabelled(dst.dev) && dst.dev.label.epoch !== src.dev.label.epoch;
     try {
+      // After a process kill the source's latest writes may sit only in the page cache;
+      // make them durable before copying them, or a later power loss could bring older
+      // values back on the source after the copy has served the newer ones.
+      await src.dev.flush();
       await resync(src.dev, dst.dev, { onProgress: options.onProgress });
     } catch (err) {
       if (!(err instanceof DeviceFailedError)) throw err;
-      // Which disk failed decides whether we can serve at all; probe both.
-      await this.#probe(src);
-      await this.#probe(dst);
+      const srcDead = await isDead(src.dev);
+      const dstDead = await isDead(dst.dev);
+      // A device that reported a failure and then works again is not fail-stop: do not
+      // open a half-copied pair as healthy.
+      if (!srcDead && !dstDead) throw err;
+      if (srcDead && stale) {
+        throw new AllDisksFailedError(`disk ${source}, the only up-to-date disk, failed during recovery; disk ${1 - source} is stale`);
+      }
+      if (srcDead) await this.#dropOnFailure(src, err);
+      if (dstDead) await this.#dropOnFailure(dst, err);
       this.#assertAlive();
       return;
     }
-    if (isLabelled(src.dev) && isLabelled(dst.dev) && dst.dev.label.epoch !== src.dev.label.epoch) {
+    if (stale && isLabelled(src.dev) && isLabelled(dst.dev)) {
       // Only after the copy is flushed may the stale disk claim the survivor's epoch.
       await dst.dev.setLabel({ ...dst.dev.label, epoch: src.dev.label.epoch });
     }
@@ -135,6 +152,7 @@ export class ReplicatedDisk implements BlockDevice {
 
   async writev(addr: number, blocks: readonly Uint8Array[]): Promise<void> {
     this.#checkOpen();
+    if (!Array.isArray(blocks)) throw new InvalidBufferError('writev takes an array of blocks');
     if (blocks.length === 0) return;
     checkRange(addr, blocks.length, this.numBlocks);
     for (const b of blocks) checkBlock(b, this.blockSize);
@@ -147,6 +165,17 @@ export class ReplicatedDisk implements BlockDevice {
   async flush(): Promise<void> {
     this.#checkOpen();
     await Promise.all(this.#mirrors.map((m) => this.#onLive(m, () => m.flusher.flush())));
+    await this.#settleDegrade();
+  }
+
+  /**
+   * A write or flush acknowledged while a peer is down must outlive a restart that brings
+   * the peer back with old data: the survivor's raised epoch is what says so, so wait for
+   * it (whoever started it) and check that a disk is still alive after it.
+   */
+  async #settleDegrade(): Promise<void> {
+    this.#assertAlive();
+    if (this.#epochBump) await this.#epochBump;
     this.#assertAlive();
   }
 
@@ -165,10 +194,12 @@ export class ReplicatedDisk implements BlockDevice {
    */
   async attach(index: 0 | 1, replacement: BlockDevice, options: ReplicatedOpenOptions = {}): Promise<void> {
     this.#checkOpen();
+    if (index !== 0 && index !== 1) throw new InvalidArgumentError(`disk index must be 0 or 1, got ${String(index)}`);
     const slot = this.#mirrors[index];
     const survivor = this.#mirrors[1 - index];
     if (slot.state !== 'failed') throw new InvalidArgumentError(`disk ${index} has not failed; only a failed disk can be replaced`);
     if (survivor.state !== 'ok') throw new AllDisksFailedError();
+    if (replacement === survivor.dev || replacement === slot.dev) throw new InvalidArgumentError('the replacement must be a new device');
     if (replacement.blockSize !== this.blockSize || replacement.numBlocks !== this.numBlocks) {
       throw new MismatchError(
         `replacement geometry ${replacement.numBlocks}×${replacement.blockSize} differs from ${this.numBlocks}×${this.blockSize}`,
@@ -184,10 +215,12 @@ export class ReplicatedDisk implements BlockDevice {
         );
       }
     }
-    await slot.dev.close().catch(() => undefined);
+    // Claim the slot before the first await, so that a second attach() is refused.
+    const old = slot.dev;
     slot.dev = replacement;
     slot.flusher = new FlushCoalescer(() => replacement.flush());
     slot.state = 'rebuilding';
+    await old.close().catch(() => undefined);
     try {
       await resync(survivor.dev, replacement, { onProgress: options.onProgress, withLock: (a, fn) => this.#locks.withLock(a, fn) });
       if (isLabelled(survivor.dev) && isLabelled(replacement)) {
@@ -221,10 +254,7 @@ export class ReplicatedDisk implements BlockDevice {
     for (const m of this.#mirrors) {
       await this.#onLive(m, () => (blocks.length === 1 || !m.dev.writev ? writeEach(m.dev, addr, blocks) : m.dev.writev(addr, blocks)));
     }
-    this.#assertAlive();
-    // A write acknowledged while a peer is down must outlive a restart that brings the
-    // peer back with old data: the survivor's raised epoch is what says so.
-    if (this.#epochBump) await this.#epochBump;
+    await this.#settleDegrade();
   }
 
   /** Runs an operation on a disk that is live (ok or rebuilding); a failure drops the disk. */
@@ -232,14 +262,6 @@ export class ReplicatedDisk implements BlockDevice {
     if (m.state === 'failed') return;
     try {
       await op();
-    } catch (err) {
-      await this.#dropOnFailure(m, err);
-    }
-  }
-
-  async #probe(m: Mirror): Promise<void> {
-    try {
-      await m.dev.read(0);
     } catch (err) {
       await this.#dropOnFailure(m, err);
     }
@@ -253,10 +275,9 @@ export class ReplicatedDisk implements BlockDevice {
     const survivor = this.#mirrors.find((x) => x.state === 'ok');
     if (survivor && isLabelled(survivor.dev)) {
       const dev = survivor.dev;
-      this.#epochBump ??= (async () => {
-        const label: DiskLabel = { ...dev.label, epoch: dev.label.epoch + 1 };
-        await dev.setLabel(label);
-      })().catch(async (e) => this.#dropOnFailure(survivor, e));
+      // Above both disks' epochs, so that no later open can take the two as equal.
+      const epoch = Math.max(...this.#mirrors.map((x) => (isLabelled(x.dev) ? x.dev.label.epoch : 0))) + 1;
+      this.#epochBump ??= dev.setLabel({ ...dev.label, epoch }).catch(async (e) => this.#dropOnFailure(survivor, e));
       await this.#epochBump;
     }
   }
@@ -297,4 +318,15 @@ function checkPair(d0: BlockDevice, d1: BlockDevice): 0 | 1 {
   if (a.index === b.index) throw new MismatchError(`both disks are disk ${a.index} of their store (a copied image?)`);
   if (a.index !== 0) throw new MismatchError('the disks are swapped: the first device is disk 1 of the store');
   return b.epoch > a.epoch ? 1 : 0;
+}
+
+/** True if the device has failed (fail-stop); other errors are not ours to swallow. */
+async function isDead(dev: BlockDevice): Promise<boolean> {
+  try {
+    await dev.read(0);
+    return false;
+  } catch (err) {
+    if (err instanceof DeviceFailedError) return true;
+    throw err;
+  }
 }

@@ -73,3 +73,55 @@ export function seeded(seed: number): () => number {
     return (x >>> 0) / 2 ** 32;
   };
 }
+
+/**
+ * A labelled device with a volatile write cache: writes land in the cache, flush() makes
+ * them durable, and powerLoss() returns a new healthy device holding only what was durable.
+ * Hooks let a test fail it after some reads or hold its label write.
+ */
+export class CachedDevice extends AbstractBlockDevice implements LabelledBlockDevice {
+  durable = new Map<number, Uint8Array>();
+  cache = new Map<number, Uint8Array>();
+  label: DiskLabel;
+  durableLabel: DiskLabel;
+  failAfterReads = Infinity;
+  reads = 0;
+  labelGate: Promise<void> | undefined;
+
+  constructor(numBlocks: number, blockSize: number, label: DiskLabel) {
+    super(numBlocks, blockSize);
+    this.label = this.durableLabel = label;
+  }
+  async setLabel(label: DiskLabel): Promise<void> {
+    this.checkUsable();
+    if (this.labelGate) await this.labelGate;
+    this.checkUsable();
+    this.label = this.durableLabel = label;
+    await this._flush();
+  }
+  fail(): void {
+    this.markFailed('failed on purpose');
+  }
+  powerLoss(): CachedDevice {
+    const d = new CachedDevice(this.numBlocks, this.blockSize, this.durableLabel);
+    d.durable = new Map(this.durable);
+    return d;
+  }
+  protected async _read(addr: number) {
+    if (++this.reads > this.failAfterReads) {
+      this.fail();
+      this.checkUsable();
+    }
+    return (this.cache.get(addr) ?? this.durable.get(addr) ?? new Uint8Array(this.blockSize)).slice();
+  }
+  protected async _write(addr: number, data: Uint8Array) {
+    await null;
+    this.cache.set(addr, new Uint8Array(data));
+  }
+  protected async _flush() {
+    await null;
+    for (const [a, b] of this.cache) this.durable.set(a, b);
+    this.cache.clear();
+  }
+  protected async _close() {}
+}
