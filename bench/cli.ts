@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const groups: Group[] = [];
     if (opts.only.has('io-style')) groups.push(ioStyleGroup(scratch));
     if (opts.only.has('disk')) groups.push(diskGroup(scratch, true));
-    if (opts.only.has('store-1block')) groups.push(storeGroup(scratch, openStore, 1, profile.storeClients));
+    if (opts.only.has('store-1block')) groups.push(storeGroup(scratch, openStore, 1, profile.storeClients, true));
     if (opts.only.has('store-8block')) groups.push(storeGroup(scratch, openStore, 8, profile.storeClients));
     if (opts.only.has('store-64block')) groups.push(storeGroup(scratch, openStore, 64, profile.bigTxClients));
     const groupResults: GroupResult[] = [];

@@ -3,6 +3,7 @@ import type { Contender, Group } from '../contender.ts';
 import { closedLoop } from '../measure.ts';
 import type { Scratch } from '../tmp.ts';
 import { BLOCK_SIZE, payload, stripes, txAddresses } from '../workload.ts';
+import { rawContender } from './raw.ts';
 import { SQLITE_NOTE, sqliteContender } from './sqlite.ts';
 import type { OpenStore } from './store-api.ts';
 
@@ -60,17 +61,32 @@ export function storeContender(scratch: Scratch, openStore: OpenStore, blocksPer
 }
 
 /** The store at each concurrency next to SQLite running the same transactions serially, alternating in rounds. */
-export function storeGroup(scratch: Scratch, openStore: OpenStore | undefined, blocksPerTx: number, clientLevels: number[]): Group {
+export function storeGroup(
+  scratch: Scratch,
+  openStore: OpenStore | undefined,
+  blocksPerTx: number,
+  clientLevels: number[],
+  withLimit = false,
+): Group {
   const sqlite = sqliteContender(scratch, blocksPerTx, ADDRESS_SPACE);
   const ours = openStore ? clientLevels.map((c) => storeContender(scratch, openStore, blocksPerTx, c)) : [];
+  // The two-file raw limit in the same rounds: how far the store is from what its two mirrors allow.
+  const limits = withLimit && openStore ? [rawContender(scratch, 2, 1), rawContender(scratch, 2, 16)] : [];
+  const limitRatios = limits.length
+    ? [
+        { ours: `store.${blocksPerTx}block.c1`, baseline: 'raw.2file.c1' },
+        { ours: `store.${blocksPerTx}block.c16`, baseline: 'raw.2file.c16' },
+      ].filter((r) => ours.some((c) => c.id === r.ours))
+    : [];
   return {
     id: `store-${blocksPerTx}block`,
     title: `Durable ${blocksPerTx}-block transactions: twindisk store (two files) vs SQLite`,
     opName: 'tx',
-    contenders: [sqlite, ...ours],
-    ratios: ours.map((c) => ({ ours: c.id, baseline: sqlite.id })),
+    contenders: [sqlite, ...ours, ...limits],
+    ratios: [...ours.map((c) => ({ ours: c.id, baseline: sqlite.id })), ...limitRatios],
     notes: [
       SQLITE_NOTE,
+      ...(limits.length ? ['raw 2 files: the durable-write limit of the two mirror files (one 4 KiB write + fdatasync per file per op), in the same rounds'] : []),
       ...(openStore ? [] : ['the transactional store (src/store/open-store.ts) is not in the tree yet: only SQLite was measured']),
     ],
   };
