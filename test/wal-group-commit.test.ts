@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { BlockDevice } from '../src/device/block-device.ts';
+import { MemBlockDevice } from '../src/device/mem-block-device.ts';
+import { LogDisk } from '../src/wal/log-disk.ts';
+import { formatLog } from '../src/wal/log-format.ts';
+
+/**
+ * Group commit: transactions that commit at the same time share log writes and one flush.
+ * The device counts calls; a flush takes a few turns of the event loop, as a real one
+ * takes time, so that commits arriving meanwhile queue up behind it.
+ */
+const BS = 512;
+
+class CountingDevice implements BlockDevice {
+  readonly blockSize: number;
+  readonly numBlocks: number;
+  writes = 0;
+  writevs = 0;
+  flushes = 0;
+  constructor(readonly inner: MemBlockDevice, readonly flushTurns = 0) {
+    this.blockSize = inner.blockSize;
+    this.numBlocks = inner.numBlocks;
+  }
+  read(a: number) {
+    return this.inner.read(a);
+  }
+  async write(a: number, d: Uint8Array) {
+    this.writes++;
+    return this.inner.write(a, d);
+  }
+  async writev(a: number, bs: readonly Uint8Array[]) {
+    this.writevs++;
+    return this.inner.writev(a, bs);
+  }
+  async flush() {
+    this.flushes++;
+    for (let i = 0; i < this.flushTurns; i++) await new Promise<void>((r) => setImmediate(r));
+    return this.inner.flush();
+  }
+  /** Leaves the memory behind open, so a test can reopen the log on it. */
+  async close() {}
+  reset() {
+    this.writes = this.writevs = this.flushes = 0;
+  }
+}
+
+async function setup(logBlocks: number, flushTurns = 0) {
+  const mem = new MemBlockDevice({ numBlocks: 3 + logBlocks + 64, blockSize: BS });
+  await formatLog(mem, { logBlocks });
+  const dev = new CountingDevice(mem, flushTurns);
+  const disk = await LogDisk.open(dev);
+  dev.reset();
+  return { dev, disk };
+}
+
+const blk = (v: number) => new Uint8Array(BS).fill(v);
+
+describe('group commit', () => {
+  it('16 concurrent one-block commits share one log write and one flush', async () => {
+    const { dev, disk } = await setup(256);
+    await Promise.all(Array.from({ length: 16 }, (_, i) => disk.write(i, blk(i + 1))));
+    expect(dev.flushes).toBe(1);
+    expect(dev.writevs + dev.writes).toBe(1);
+    expect(disk.stats.groups).toBe(1);
+    for (let i = 0; i < 16; i++) expect((await disk.read(i))[0]).toBe(i + 1);
+    await disk.close();
+  });
+
+  it('16 concurrent transactions that arrive while a flush runs need a few flushes, not 16', async () => {
+    const { dev, disk } = await setup(256, 3);
+    await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        disk.transaction(async (tx) => {
+          await tx.read(32 + i);
+          tx.write(i, blk(i + 1));
+          tx.write(32 + i, blk(i + 101));
+        }),
+      ),
+    );
+    expect(dev.flushes).toBeLessThanOrEqual(3);
+    expect(disk.stats.records).toBe(16);
+    expect(disk.stats.groups).toBe(dev.flushes);
+    for (let i = 0; i < 16; i++) {
+      expect((await disk.read(i))[0]).toBe(i + 1);
+      expect((await disk.read(32 + i))[0]).toBe(i + 101);
+    }
+    await disk.close();
+  });
+
+  it('a group that wraps the log is written in two calls, not one per block', async () => {
+    const { dev, disk } = await setup(80);
+    // 45 blocks used, then installed: the next group starts at position 45 of 80.
+    await disk.transaction((tx) => {
+      for (let a = 0; a < 44; a++) tx.write(a, blk(1));
+    });
+    await disk.close();
+    const again = await LogDisk.open(dev);
+    dev.reset();
+    // 12 records of 3 blocks = 36 blocks from position 45: wraps once, stays under the install threshold.
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        again.transaction((tx) => {
+          tx.write(2 * i, blk(i + 10));
+          tx.write(2 * i + 1, blk(i + 10));
+        }),
+      ),
+    );
+    expect(dev.flushes).toBe(1);
+    expect(dev.writevs + dev.writes).toBe(2);
+    for (let i = 0; i < 24; i++) expect((await again.read(i))[0]).toBe(Math.floor(i / 2) + 10);
+    await again.close();
+  });
+});
