@@ -1,7 +1,7 @@
 import type { BlockDevice } from '../device/block-device.ts';
 import { writeBlocks } from '../device/block-device.ts';
 import { checkAddress, checkBlock, checkRange } from '../device/validate.ts';
-import { ClosedError, TransactionTooLargeError, invariant } from '../errors.ts';
+import { ClosedError, DeviceFailedError, TransactionTooLargeError, invariant } from '../errors.ts';
 import {
   encodeRecordHeader,
   readLayout,
@@ -436,6 +436,11 @@ export class LogDisk implements TransactionalDisk, TxSource {
 
   #checkUsable(): void {
     if (this.#closed) throw new ClosedError('store');
+    // A device that says it has failed (AbstractBlockDevice#failed) fails the store at once,
+    // even for a call the overlay could answer without touching it: fail-stop is for every call.
+    if (!this.#hasFailed && (this.device as { failed?: unknown }).failed === true) {
+      this.#fail(new DeviceFailedError('the device under the log has failed'));
+    }
     if (this.#hasFailed) throw this.#failure;
   }
 }
