@@ -10,3 +10,12 @@ export type { Transaction, TransactionalDisk, StoreStatus } from './wal/transact
 export type { RecoveryProcedure } from '../recovery/procedure.ts';
 export { procedure } from '../recovery/procedure.ts';
 export { compose, stack } from '../recovery/compose.ts';
+export { FileBlockDevice, type FileCreateOptions } from './device/file-block-device.ts';
+export { LogDisk } from './wal/log-disk.ts';
+export { formatLog } from './wal/log-format.ts';
+export { openStore, type OpenStoreOptions, type Store } from './store/open-store.ts';
+export { replicatedDiskRecovery } from '../recovery/replicated-recovery.ts';
+export { logRecovery } from '../recovery/log-recovery.ts';
+export { storeRecovery } from '../recovery/stack.ts';
+export { resync } from '../recovery/resync.ts';
+export { blockDeviceConformance, type ConformanceOptions, type ConformanceSubject, type TestApi } from './testing/block-device-conformance.ts';

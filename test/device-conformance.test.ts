@@ -3,6 +3,7 @@ import { describe, it } from 'vitest';
 import { FileBlockDevice } from '../src/device/file-block-device.ts';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { ReplicatedDisk } from '../src/replicated/replicated-disk.ts';
+import { openStore } from '../src/store/open-store.ts';
 import { blockDeviceConformance } from '../src/testing/block-device-conformance.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
@@ -61,6 +62,33 @@ blockDeviceConformance({ describe, it }, {
       reopen: async () => {
         await device.close();
         return ReplicatedDisk.open(await FileBlockDevice.open(f0), await FileBlockDevice.open(f1));
+      },
+      cleanup: t.cleanup,
+    };
+  },
+});
+
+blockDeviceConformance({ describe, it }, {
+  name: 'transactional store (LogDisk) over a replicated memory pair',
+  create: async () => {
+    const d0 = new MemBlockDevice({ numBlocks: 64 });
+    const d1 = new MemBlockDevice({ numBlocks: 64 });
+    const device = await openStore({ devices: [d0, d1], logBlocks: 16 });
+    return { device, fail: () => { d0.fail(); d1.fail(); } };
+  },
+});
+
+blockDeviceConformance({ describe, it }, {
+  name: 'transactional store (LogDisk) over files',
+  create: async () => {
+    const t = tmpDir();
+    const dir = path.join(t.dir, 'store');
+    const device = await openStore({ dir, numBlocks: 32, logBlocks: 16 });
+    return {
+      device,
+      reopen: async () => {
+        await device.close();
+        return openStore({ dir });
       },
       cleanup: t.cleanup,
     };
