@@ -62,7 +62,9 @@ describe('mail CLI', () => {
           const p = /pop3 listening on 127\.0\.0\.1:(\d+)/.exec(out);
           if (s && p) resolve({ smtp: Number(s[1]), pop3: Number(p[1]) });
         });
-        server.on('close', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+        let err = '';
+        server.stderr.on('data', (d) => (err += d));
+        server.on('close', (code) => reject(new Error(`serve exited ${code}: ${out} ${err}`)));
       });
       const msg = Buffer.from('Subject: hi\r\n\r\n.dotted\r\n\xe9t\xe9\r\n', 'latin1');
       const res = await run('python3', [PY], JSON.stringify([
@@ -74,8 +76,11 @@ describe('mail CLI', () => {
       expect(sent.ok).toBe(true);
       expect(fetched.messages).toEqual([msg.toString('hex')]);
     } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.on('close', r));
+      if (server.exitCode === null && server.signalCode === null) {
+        const closed = new Promise((r) => server.on('close', r));
+        server.kill('SIGTERM');
+        await closed;
+      }
     }
   });
 });

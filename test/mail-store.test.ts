@@ -185,6 +185,21 @@ describe('mail store', () => {
     await disk.close();
   });
 
+  it('caps the default message size by what one transaction of the log can hold', async () => {
+    const { disk } = await memStore(600, 64); // at most 63 blocks per transaction
+    expect(await code(MailStore.open(disk, { create: true, maxUsers: 2, maxMessageBytes: 1 << 20 }))).toBe('ERR_INVALID_ARGUMENT');
+    const store = await MailStore.open(disk, { create: true, maxUsers: 2 });
+    expect(store.maxMessageBytes).toBeGreaterThan(20 * BS);
+    expect(store.maxMessageBytes).toBeLessThan(63 * BS);
+    await store.addUser('hal');
+    const big = bytes(store.maxMessageBytes, 3);
+    const id = await store.deliver('hal', big);
+    const [m] = await store.pickup('hal');
+    expect(m.id).toBe(id);
+    expect(Buffer.from(m.data).equals(Buffer.from(big))).toBe(true);
+    await disk.close();
+  });
+
   it('fsck reports a leaked block and a block shared by two messages', async () => {
     const { disk } = await memStore();
     const store = await MailStore.open(disk, { create: true, maxUsers: 2, partitions: 2 });

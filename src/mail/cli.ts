@@ -27,7 +27,8 @@ commands:
       --host ADDR          address to bind (default 127.0.0.1; use 0.0.0.0 to accept remote clients)
       --hostname NAME      name the servers announce (default localhost)
       --blocks N           size of a new store in 4 KiB blocks (default 16384 = 64 MiB)
-      --max-message BYTES  largest message accepted (new stores only; default 1048576)
+      --max-message BYTES  largest message accepted (new stores only; default 1048576, or
+                           what one transaction of the store's log can hold if less)
       --max-users N        mailboxes a new store can hold (default 64)
 
   Try it:  echo pw | npm run mail -- adduser --users /tmp/u alice
@@ -88,7 +89,8 @@ async function cmdServe(args: string[]): Promise<void> {
   const { store, close } = await openMailData({
     dir: values.data,
     numBlocks: int('blocks', values.blocks, 16384, 64),
-    maxMessageBytes: int('max-message', values['max-message'], 1 << 20, 1),
+    // Unset: 1 MiB, or less if the store's log cannot take a transaction that large.
+    maxMessageBytes: values['max-message'] === undefined ? undefined : int('max-message', values['max-message'], 0, 1),
     maxUsers: int('max-users', values['max-users'], 64, 1),
   });
   let users: Map<string, UserRecord> = new Map();
@@ -98,7 +100,7 @@ async function cmdServe(args: string[]): Promise<void> {
   };
   await loadUsers();
   const onError = (e: unknown) => console.error('mail: connection error:', e);
-  const smtp = new SmtpServer({ store, hostname, onError });
+  const smtp = new SmtpServer({ store, hostname, onError, acceptsUser: (u) => users.has(u) });
   const pop3 = new Pop3Server({ store, authenticate: (u, p) => verifyPassword(users, u, p), onError });
   const sp = await smtp.listen(smtpPort, host);
   const pp = await pop3.listen(pop3Port, host);

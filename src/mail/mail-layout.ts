@@ -84,10 +84,26 @@ export function entriesPerIndexBlock(blockSize: number): number {
   return Math.floor((blockSize - INDEX_HEADER_BYTES) / INDEX_ENTRY_BYTES);
 }
 
-export function computeGeometry(blockSize: number, numBlocks: number, o: MailFormatOptions = {}): MailGeometry {
+/**
+ * Largest message whose delivery fits in one transaction of at most maxTxBlocks blocks:
+ * n message blocks, one index block, and at most one bitmap block per block (a message
+ * spread over that many partitions).
+ */
+export function maxMessageForTransaction(blockSize: number, maxTxBlocks: number): number {
+  const n = Math.floor((maxTxBlocks - 1) / 2);
+  if (n < 1) return 0;
+  return Math.min(maxMessageCapacity(blockSize), blockSize - HEAD_HEADER_BYTES - 4 * (n - 1) + (n - 1) * blockSize);
+}
+
+/** The layout for a disk; `maxTxBlocks`, when the disk tells it, caps the message size. */
+export function computeGeometry(blockSize: number, numBlocks: number, o: MailFormatOptions = {}, maxTxBlocks?: number): MailGeometry {
   const maxUsers = o.maxUsers ?? 64;
   const K = o.indexBlocksPerUser ?? 4;
-  const maxMessageBytes = o.maxMessageBytes ?? Math.min(1 << 20, maxMessageCapacity(blockSize));
+  const txCap = maxTxBlocks === undefined ? Infinity : maxMessageForTransaction(blockSize, maxTxBlocks);
+  const maxMessageBytes = o.maxMessageBytes ?? Math.min(1 << 20, maxMessageCapacity(blockSize), txCap);
+  if (maxMessageBytes > txCap) {
+    throw new InvalidArgumentError(`maxMessageBytes ${maxMessageBytes} would need transactions larger than the store's ${maxTxBlocks} blocks (at most ${txCap} bytes)`);
+  }
   for (const [name, v] of Object.entries({ maxUsers, indexBlocksPerUser: K, maxMessageBytes })) {
     if (!Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got ${v}`);
   }

@@ -511,7 +511,8 @@ function decodeDirEntry(blk: Uint8Array, e: number): string | undefined {
  * before it leaves an unformatted store that a later format simply redoes.
  */
 export async function formatMailStore(disk: TransactionalDisk, options: MailFormatOptions = {}): Promise<MailGeometry> {
-  const g = computeGeometry(disk.blockSize, disk.numBlocks, options);
+  const maxTx = (disk as { maxTransactionBlocks?: unknown }).maxTransactionBlocks;
+  const g = computeGeometry(disk.blockSize, disk.numBlocks, options, typeof maxTx === 'number' ? maxTx : undefined);
   const zero = new Uint8Array(g.blockSize);
   for (let a = 1; a < g.dataStart; a += FORMAT_BLOCKS_PER_TX) {
     const end = Math.min(g.dataStart, a + FORMAT_BLOCKS_PER_TX);

@@ -2,9 +2,12 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { TwindiskError } from '../errors.ts';
 import { LineReader } from './line-reader.ts';
 import type { MailStore } from './mail-store.ts';
+import { isValidUserName } from './user-name.ts';
 
 export interface SmtpServerOptions {
   store: MailStore;
+  /** Which local users take mail (default: every user with a mailbox in the store). */
+  acceptsUser?: (user: string) => boolean;
   /** Name used in the greeting and EHLO reply. */
   hostname?: string;
   /** Connections served at once; more are told 421 and closed. Default 100. */
@@ -30,7 +33,7 @@ const MAX_COMMAND_LINE = 512;
  * its own transaction, acknowledged with 250 only after every one of them is durable.
  */
 export class SmtpServer {
-  readonly #o: Required<Omit<SmtpServerOptions, 'onError'>> & Pick<SmtpServerOptions, 'onError'>;
+  readonly #o: Required<Omit<SmtpServerOptions, 'onError' | 'acceptsUser'>> & Pick<SmtpServerOptions, 'onError' | 'acceptsUser'>;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
@@ -80,16 +83,18 @@ class SmtpSession {
   readonly #store: MailStore;
   readonly #hostname: string;
   readonly #maxRecipients: number;
+  readonly #accepts: (user: string) => boolean;
   #helo = false;
   #from: string | undefined;
   #rcpts: string[] = [];
 
-  constructor(socket: Socket, o: { store: MailStore; hostname: string; maxRecipients: number }) {
+  constructor(socket: Socket, o: { store: MailStore; hostname: string; maxRecipients: number; acceptsUser?: (user: string) => boolean }) {
     this.#socket = socket;
     this.#reader = new LineReader(socket);
     this.#store = o.store;
     this.#hostname = o.hostname;
     this.#maxRecipients = o.maxRecipients;
+    this.#accepts = o.acceptsUser ?? ((u) => o.store.hasUser(u));
   }
 
   #reply(text: string): void {
@@ -186,7 +191,7 @@ class SmtpSession {
     if (this.#rcpts.length >= this.#maxRecipients) return this.#reply('452 4.5.3 too many recipients');
     const at = m[1].lastIndexOf('@');
     const user = (at < 0 ? m[1] : m[1].slice(0, at)).toLowerCase();
-    if (!this.#store.hasUser(user)) return this.#reply(`550 5.1.1 no such user here`);
+    if (!isValidUserName(user) || !this.#accepts(user) || !this.#store.hasUser(user)) return this.#reply(`550 5.1.1 no such user here`);
     if (!this.#rcpts.includes(user)) this.#rcpts.push(user);
     this.#reply('250 2.1.5 OK');
   }
