@@ -5,7 +5,7 @@
  * waiting for a mailbox lock). On memory devices (a MemBlockDevice pair under openStore)
  * and on files (openStore over a directory). Prints requests/s, median of a few rounds.
  *
- *   npx tsx bench/mail-bench.ts [--devices mem|file|both] [--seconds S] [--rounds N] [--clients C]
+ *   npx tsx bench/mail-bench.ts [--devices mem|file|both] [--seconds S] [--rounds N] [--clients C] [--ceiling]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,12 @@ export interface MailBenchOptions {
   clients?: number;
   /** Message size in bytes (default 200). */
   messageBytes?: number;
+  /**
+   * Also measure the store alone doing the same transaction shapes per request (a 3-block
+   * read-modify-write, a 5-block read-only, a 2-block read-modify-write), without any mail
+   * logic: the ceiling the mail layer can approach. Default false.
+   */
+  ceiling?: boolean;
   /** Directory for the file-backed run (a temporary one if absent). */
   dir?: string;
   dry?: boolean;
@@ -42,6 +48,8 @@ export interface MailBenchFigure {
   rounds: number[];
   requests: number;
   seconds: number;
+  /** Same-shape store-only requests per second (median), when asked for. */
+  storeCeilingPerSec?: number;
 }
 
 export interface MailBenchResult {
@@ -55,10 +63,10 @@ export interface MailBenchResult {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function runKind(kind: 'mem' | 'file', o: Required<Pick<MailBenchOptions, 'rounds' | 'clients' | 'messageBytes'>> & { roundMs: number; dir?: string }): Promise<MailBenchFigure> {
+async function runKind(kind: 'mem' | 'file', o: Required<Pick<MailBenchOptions, 'rounds' | 'clients' | 'messageBytes' | 'ceiling'>> & { roundMs: number; dir?: string }): Promise<MailBenchFigure> {
   const tmp = kind === 'file' ? (o.dir ?? mkdtempSync(path.join(tmpdir(), 'twindisk-mail-bench-'))) : undefined;
   const numBlocks = 32768;
-  const { store, close } = await openMailData(
+  const { store, disk, close } = await openMailData(
     kind === 'mem'
       ? { devices: [new MemBlockDevice({ numBlocks }), new MemBlockDevice({ numBlocks })], maxUsers: Math.max(64, o.clients) }
       : { dir: path.join(tmp!, `store-${process.pid}-${Date.now()}`), numBlocks, maxUsers: Math.max(64, o.clients) },
@@ -73,15 +81,15 @@ async function runKind(kind: 'mem' | 'file', o: Required<Pick<MailBenchOptions, 
       for (const m of got) await store.delete(u, m.id);
       store.unlock(u);
     };
-    const round = async (ms: number) => {
+    const round = async (ms: number, req: (u: string, i: number) => Promise<void> = request) => {
       let count = 0;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const end = t0 + ms;
       await Promise.all(
-        users.map(async (u) => {
+        users.map(async (u, i) => {
           while (performance.now() < end) {
-            await request(u);
+            await req(u, i);
             count++;
           }
         }),
@@ -101,7 +109,30 @@ async function runKind(kind: 'mem' | 'file', o: Required<Pick<MailBenchOptions, 
       requests += r.count;
       seconds += r.seconds;
     }
-    return { devices: kind, requestsPerSec: median(rates), requestsPerCpuSec: median(cpuRates), rounds: rates, requests, seconds };
+    const figure: MailBenchFigure = { devices: kind, requestsPerSec: median(rates), requestsPerCpuSec: median(cpuRates), rounds: rates, requests, seconds };
+    if (o.ceiling) {
+      // Blocks past the mail store's metadata, one private range per client: no conflicts.
+      const base = store.geometry.dataStart + Math.floor((disk.numBlocks - store.geometry.dataStart) / 2);
+      const rmw = async (a: number, n: number) =>
+        disk.transaction(async (tx) => {
+          for (let j = 0; j < n; j++) tx.write(a + j, await tx.read(a + j));
+        });
+      const storeOnly = async (_u: string, i: number) => {
+        const a = base + i * 8;
+        await rmw(a, 3);
+        await disk.transaction(async (tx) => {
+          for (let j = 0; j < 5; j++) await tx.read(a + j);
+        });
+        await rmw(a, 2);
+      };
+      const cr: number[] = [];
+      for (let i = 0; i < o.rounds; i++) {
+        const r = await round(o.roundMs, storeOnly);
+        cr.push(r.count / r.seconds);
+      }
+      figure.storeCeilingPerSec = median(cr);
+    }
+    return figure;
   } finally {
     await close();
     if (tmp && !o.dir) rmSync(tmp, { recursive: true, force: true });
@@ -116,7 +147,8 @@ export async function runMailBench(options: MailBenchOptions = {}): Promise<Mail
   const totalMs = options.seconds !== undefined ? options.seconds * 1000 * rounds * kinds.length : (options.durationMs ?? 2000 * rounds * kinds.length);
   const roundMs = Math.max(50, totalMs / rounds / kinds.length);
   const out: MailBenchResult = { requestsPerSec: 0, clients, messageBytes };
-  for (const kind of kinds) out[kind] = await runKind(kind, { rounds, clients, messageBytes, roundMs, dir: options.dir });
+  const ceiling = options.ceiling ?? false;
+  for (const kind of kinds) out[kind] = await runKind(kind, { rounds, clients, messageBytes, ceiling, roundMs, dir: options.dir });
   out.requestsPerSec = (out.mem ?? out.file)!.requestsPerSec;
   return out;
 }
@@ -131,11 +163,12 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
       rounds: { type: 'string', default: '3' },
       clients: { type: 'string', default: '32' },
       'message-bytes': { type: 'string', default: '200' },
+      ceiling: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log('usage: npx tsx bench/mail-bench.ts [--devices mem|file|both] [--seconds S per round] [--rounds N] [--clients C] [--message-bytes B]');
+    console.log('usage: npx tsx bench/mail-bench.ts [--devices mem|file|both] [--seconds S per round] [--rounds N] [--clients C] [--message-bytes B] [--ceiling]');
     process.exit(0);
   }
   const r = await runMailBench({
@@ -144,9 +177,11 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     rounds: Number(values.rounds),
     clients: Number(values.clients),
     messageBytes: Number(values['message-bytes']),
+    ceiling: values.ceiling,
   });
   for (const f of [r.mem, r.file]) {
     if (!f) continue;
     console.log(`mail ${f.devices}: ${Math.round(f.requestsPerSec)} requests/s (median of ${f.rounds.map((x) => Math.round(x)).join(', ')}; ${Math.round(f.requestsPerCpuSec)} per CPU-second; ${r.clients} clients, ${r.messageBytes}-byte messages; request = deliver + pickup + delete + unlock)`);
+    if (f.storeCeilingPerSec !== undefined) console.log(`  store alone, same transaction shapes: ${Math.round(f.storeCeilingPerSec)} requests/s (the ceiling for the mail layer on this run)`);
   }
 }
