@@ -22,6 +22,8 @@ export const replicatedWorkloads: readonly Workload<DiskOp>[] = [
   { name: 'rd-sequential', clients: [[w(0, 1), w(1, 2), f, w(0, 3), r(0), f]] },
   // Two clients on the same address: what the per-address lock is for.
   { name: 'rd-same-address', clients: [[w(0, 11), f, r(1)], [w(0, 12), w(1, 13)], [r(0), w(2, 14), f]] },
+  // Two writers race on one address and each reads it back: a lost lock shows as mirrors that disagree.
+  { name: 'rd-write-race', clients: [[w(0, 21), r(0)], [w(0, 22), r(0)]] },
 ];
 
 /** ReplicatedDisk (or a subclass, for mutants) as a recovery procedure over two devices. */
