@@ -232,7 +232,7 @@ export class MailStore {
 
   unlock(user: string): void {
     const slot = this.slotOf(user);
-    if (!this.#locks.isLocked(slot)) throw new MailboxNotLockedError(user);
+    this.requireLock(slot, user);
     this.unlockMailbox(slot);
   }
 

@@ -101,9 +101,13 @@ class Pop3Session {
 
   /** Unlocks the mailbox if the session still holds it (the session ended without QUIT). */
   release(): void {
-    if (this.#locked !== undefined) {
-      this.#store.unlock(this.#locked);
-      this.#locked = undefined;
+    const user = this.#locked;
+    this.#locked = undefined;
+    if (user === undefined) return;
+    try {
+      this.#store.unlock(user);
+    } catch {
+      // Already unlocked: nothing to release. Never let cleanup take the server down.
     }
   }
 
