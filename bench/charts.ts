@@ -7,6 +7,8 @@ import type { BenchResults } from './results.ts';
 
 interface Point {
   series: string;
+  /** ours / baseline / limit: baselines and limits are drawn dashed. */
+  kind: string;
   clients: number;
   median: number;
   lo: number;
@@ -24,7 +26,7 @@ function throughputPoints(r: BenchResults, groupIds: string[], perBlock: boolean
       // A serial baseline is a horizontal reference: its figure is the same whatever the store's client count.
       const series = seriesName(g.id, c.id);
       const xs = c.kind === 'baseline' && g.id.startsWith('store') ? clientLevels(g) : [c.clients];
-      for (const clients of xs) out.push({ series, clients, median: s.median, lo: s.min, hi: s.max });
+      for (const clients of xs) out.push({ series, kind: c.kind === 'ours' ? 'twindisk' : 'reference', clients, median: s.median, lo: s.min, hi: s.max });
     }
   }
   return out;
@@ -61,6 +63,7 @@ function lineChart(title: string, points: unknown[], x: { field: string; title: 
       {
         mark: { type: 'line', point: true },
         encoding: {
+          strokeDash: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['twindisk', 'reference'], range: [[1, 0], [6, 3]] }, legend: null },
           y: { field: 'median', type: 'quantitative', title: y.title, scale: y.log ? { type: 'log' } : { zero: true } },
         },
       },
@@ -103,7 +106,7 @@ export async function writeCharts(r: BenchResults, dir: string): Promise<string[
   }
   const rec = r.recovery.points
     .filter((p) => p.seconds.n > 0)
-    .map((p) => ({ series: 'openStore after SIGKILL', size: p.sizeMiB, median: p.seconds.median, lo: p.seconds.min, hi: p.seconds.max }));
+    .map((p) => ({ series: 'openStore after SIGKILL', kind: 'twindisk', size: p.sizeMiB, median: p.seconds.median, lo: p.seconds.min, hi: p.seconds.max }));
   if (rec.length) {
     const spec = lineChart('Recovery time after a crash vs store size', rec, { field: 'size', title: 'store size per disk (MiB)' }, { title: 'seconds' });
     written.push(...(await render(spec, dir, 'recovery-time')));

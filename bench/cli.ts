@@ -59,6 +59,8 @@ function parseArgs(argv: string[]): CliOptions {
   for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part ${p}; parts are ${PARTS.join(', ')}`);
   if (!outDir) throw new Error('--out needs a directory');
   const profile = PROFILES[dry ? 'dry' : quick ? 'quick' : 'default'];
+  // Read by workload.ts here and in every worker process (they inherit the environment).
+  if (dry) process.env.TWINDISK_BENCH_DRY = '1';
   return { profile, quick, json, outDir, only, inProcess };
 }
 

@@ -58,6 +58,7 @@ export async function runGroup(
       live.push(true);
     } catch (err) {
       live.push(false);
+      await c.teardown().catch(() => undefined);
       notes.push(`${c.id} could not run: ${(err as Error).message}`);
       progress(`  ${c.id}: setup failed: ${(err as Error).message}`);
     }

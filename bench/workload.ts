@@ -6,6 +6,15 @@
  */
 export const BLOCK_SIZE = 4096;
 
+/**
+ * Blocks each workload addresses: 16 MiB, or 4 MiB under --dry (set by the CLI in the
+ * environment, so that worker processes see it too). Large enough that 64 clients of
+ * 8-block transactions each own a stripe of their own.
+ */
+export function workloadBlocks(): number {
+  return process.env.TWINDISK_BENCH_DRY === '1' ? 1024 : 4096;
+}
+
 export interface Stripes {
   /** Addresses each client owns. */
   perClient: number;

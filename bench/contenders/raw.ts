@@ -4,12 +4,10 @@ import { promisify } from 'node:util';
 import type { Contender, Group } from '../contender.ts';
 import { closedLoop } from '../measure.ts';
 import type { Scratch } from '../tmp.ts';
-import { BLOCK_SIZE, payload, stripes, txAddresses } from '../workload.ts';
+import { BLOCK_SIZE, payload, workloadBlocks, stripes, txAddresses } from '../workload.ts';
 
 const fdatasyncAsync = promisify(fdatasync);
 
-/** Blocks in each raw file: enough that 16 clients each own a stripe of 256. */
-const RAW_BLOCKS = 4096;
 
 /** A file filled with zeros and made durable, so that timed writes overwrite allocated blocks. */
 function preallocated(path: string, blocks: number): number {
@@ -28,7 +26,8 @@ function preallocated(path: string, blocks: number): number {
  */
 export function rawContender(scratch: Scratch, files: 1 | 2, clients: number): Contender {
   let fds: number[] = [];
-  const s = stripes(clients, RAW_BLOCKS);
+  const rawBlocks = workloadBlocks();
+  const s = stripes(clients, rawBlocks);
   return {
     id: `raw.${files}file.c${clients}`,
     label: `raw ${files} file${files > 1 ? 's' : ''}, ${clients === 1 ? 'serial' : `${clients} in flight`}`,
@@ -36,7 +35,7 @@ export function rawContender(scratch: Scratch, files: 1 | 2, clients: number): C
     clients,
     spec: { type: 'raw', files, clients },
     async setup() {
-      fds = Array.from({ length: files }, (_, i) => preallocated(scratch.path(`raw-${i}.img`), RAW_BLOCKS));
+      fds = Array.from({ length: files }, (_, i) => preallocated(scratch.path(`raw-${i}.img`), rawBlocks));
       await Promise.all(fds.map((fd) => fdatasyncAsync(fd)));
     },
     trial(durationMs) {
@@ -66,7 +65,8 @@ export function rawContender(scratch: Scratch, files: 1 | 2, clients: number): C
 export function ioStyleContender(scratch: Scratch, style: 'sync' | 'handle', durable: boolean): Contender {
   let fd = -1;
   let fh: FileHandle | undefined;
-  const s = stripes(1, RAW_BLOCKS);
+  const rawBlocks = workloadBlocks();
+  const s = stripes(1, rawBlocks);
   const block = payload(0, 0, 0);
   return {
     id: `io.${style === 'sync' ? 'writeSync' : 'fileHandle'}${durable ? '.fdatasync' : ''}`,
@@ -76,7 +76,7 @@ export function ioStyleContender(scratch: Scratch, style: 'sync' | 'handle', dur
     spec: { type: 'io', style, durable },
     async setup() {
       const path = scratch.path(`io-${style}.img`);
-      closeSyncQuiet(preallocated(path, RAW_BLOCKS));
+      closeSyncQuiet(preallocated(path, rawBlocks));
       if (style === 'sync') fd = openSync(path, 'r+');
       else fh = await open(path, 'r+');
     },

@@ -4,10 +4,8 @@ import { ReplicatedDisk } from '../../src/replicated/replicated-disk.ts';
 import type { Contender, Group } from '../contender.ts';
 import { closedLoop } from '../measure.ts';
 import type { Scratch } from '../tmp.ts';
-import { BLOCK_SIZE, payload, stripes, txAddresses } from '../workload.ts';
+import { BLOCK_SIZE, payload, workloadBlocks, stripes, txAddresses } from '../workload.ts';
 import { rawContender } from './raw.ts';
-
-const DISK_BLOCKS = 4096;
 
 /** Opens a fresh pair of file devices as a ReplicatedDisk, with the blocks the workload touches already allocated. */
 export async function freshReplicatedDisk(scratch: Scratch, numBlocks: number, fillBlocks: number): Promise<ReplicatedDisk> {
@@ -25,7 +23,8 @@ export async function freshReplicatedDisk(scratch: Scratch, numBlocks: number, f
 /** ReplicatedDisk on two files: each operation is write(addr) then flush(), i.e. one durable block write. */
 export function replicatedContender(scratch: Scratch, clients: number): Contender {
   let rd: ReplicatedDisk | undefined;
-  const s = stripes(clients, DISK_BLOCKS);
+  const diskBlocks = workloadBlocks();
+  const s = stripes(clients, diskBlocks);
   return {
     id: `replicated.c${clients}`,
     label: `ReplicatedDisk, ${clients === 1 ? '1 writer' : `${clients} writers`}`,
@@ -33,7 +32,7 @@ export function replicatedContender(scratch: Scratch, clients: number): Contende
     clients,
     spec: { type: 'replicated', clients },
     async setup() {
-      rd = await freshReplicatedDisk(scratch, DISK_BLOCKS, DISK_BLOCKS);
+      rd = await freshReplicatedDisk(scratch, diskBlocks, diskBlocks);
     },
     trial(durationMs) {
       const disk = rd!;

@@ -2,13 +2,10 @@ import type { TransactionalDisk } from '../../src/wal/transactional-disk.ts';
 import type { Contender, Group } from '../contender.ts';
 import { closedLoop } from '../measure.ts';
 import type { Scratch } from '../tmp.ts';
-import { BLOCK_SIZE, payload, stripes, txAddresses } from '../workload.ts';
+import { BLOCK_SIZE, payload, workloadBlocks, stripes, txAddresses } from '../workload.ts';
 import { rawContender } from './raw.ts';
 import { SQLITE_NOTE, sqliteContender } from './sqlite.ts';
 import type { OpenStore } from './store-api.ts';
-
-/** Addresses the transactions touch (16 MiB), the same for the store and SQLite. */
-export const ADDRESS_SPACE = 4096;
 
 /** Log size given to the store: room for a few groups of the largest concurrent commit. */
 function logBlocksFor(blocksPerTx: number, clients: number): number {
@@ -18,7 +15,8 @@ function logBlocksFor(blocksPerTx: number, clients: number): number {
 /** The transactional store on two files: each operation is one durable transaction of k blocks. */
 export function storeContender(scratch: Scratch, openStore: OpenStore, blocksPerTx: number, clients: number): Contender {
   let store: TransactionalDisk | undefined;
-  const s = stripes(clients, ADDRESS_SPACE);
+  const addressSpace = workloadBlocks();
+  const s = stripes(clients, addressSpace);
   return {
     id: `store.${blocksPerTx}block.c${clients}`,
     label: `twindisk store, ${blocksPerTx}-block tx, ${clients} client${clients > 1 ? 's' : ''}`,
@@ -27,7 +25,7 @@ export function storeContender(scratch: Scratch, openStore: OpenStore, blocksPer
     spec: { type: 'store', blocksPerTx, clients },
     async setup() {
       const logBlocks = logBlocksFor(blocksPerTx, clients);
-      store = await openStore({ dir: scratch.path(`store-${blocksPerTx}-c${clients}`), numBlocks: ADDRESS_SPACE, logBlocks });
+      store = await openStore({ dir: scratch.path(`store-${blocksPerTx}-c${clients}`), numBlocks: addressSpace, logBlocks });
       const dataBlocks = store.status().dataBlocks;
       if (dataBlocks < s.total) throw new Error(`the store offers ${dataBlocks} data blocks, the workload needs ${s.total}`);
       // Write every block once so that timed transactions overwrite allocated blocks, as SQLite's pre-filled table does.
@@ -68,7 +66,7 @@ export function storeGroup(
   clientLevels: number[],
   withLimit = false,
 ): Group {
-  const sqlite = sqliteContender(scratch, blocksPerTx, ADDRESS_SPACE);
+  const sqlite = sqliteContender(scratch, blocksPerTx, workloadBlocks());
   const ours = openStore ? clientLevels.map((c) => storeContender(scratch, openStore, blocksPerTx, c)) : [];
   // The two-file raw limit in the same rounds: how far the store is from what its two mirrors allow.
   const limits = withLimit && openStore ? [rawContender(scratch, 2, 1), rawContender(scratch, 2, 16)] : [];
