@@ -19,3 +19,8 @@ export { logRecovery } from '../recovery/log-recovery.ts';
 export { storeRecovery } from '../recovery/stack.ts';
 export { resync } from '../recovery/resync.ts';
 export { blockDeviceConformance, type ConformanceOptions, type ConformanceSubject, type TestApi } from './testing/block-device-conformance.ts';
+export { MailStore, formatMailStore, type MailMessage, type MailOpenOptions } from './mail/mail-store.ts';
+export { mailFsck, type MailFsckReport } from './mail/mail-fsck.ts';
+export { openMailData, type MailDataOptions } from './mail/mail-data.ts';
+export { SmtpServer, type SmtpServerOptions } from './mail/smtp-server.ts';
+export { Pop3Server, type Pop3ServerOptions } from './mail/pop3-server.ts';
