@@ -1,4 +1,5 @@
 import type { TwindiskError } from '../src/errors.ts';
+import { createHash } from 'node:crypto';
 import { bufferedStates, DEFAULT_BOUNDS, latestImages, tornStates, type CrashBounds, type CrashModel, type CrashState } from './sim/crash-states.ts';
 import { mixSeed } from './sim/prng.ts';
 import { SimDevice, type DeviceSnapshot, type DiskImage } from './sim/sim-device.ts';
@@ -13,6 +14,8 @@ export interface ExploreOptions {
   /** How many times recovery itself is crashed, nested (default 2). */
   depth: number;
   bounds: CrashBounds;
+  /** Bounds for crash states inside recovery (nested levels), where enumeration multiplies. */
+  nestedBounds: CrashBounds;
   /** Search-step bound of the checker per history part; beyond it the state counts as unknown. */
   checkSteps: number;
   /** Stop at the first violation (mutants: one is enough). */
@@ -24,7 +27,7 @@ export interface ExploreOptions {
   onProgress?: (model: CrashModel, done: number, total: number) => void;
 }
 
-export const DEFAULT_EXPLORE: ExploreOptions = { seed: 1, models: ['sync', 'buffered', 'torn', 'fail'], depth: 2, bounds: DEFAULT_BOUNDS, checkSteps: 100_000, stopAtFirst: false, keepViolations: 3 };
+export const DEFAULT_EXPLORE: ExploreOptions = { seed: 1, models: ['sync', 'buffered', 'torn', 'fail'], depth: 2, bounds: DEFAULT_BOUNDS, nestedBounds: { exhaustivePending: 4, sampled: 6 }, checkSteps: 100_000, stopAtFirst: false, keepViolations: 3 };
 
 export interface ModelStats {
   states: number;
@@ -111,12 +114,17 @@ export async function runWorkload(target: Target, workload: Workload, seed: numb
 }
 
 /** The crash states a model allows at a recorded point. */
-export function statesAt(model: CrashModel, rec: Recorded, seed: number, bounds: CrashBounds): { states: CrashState[]; exhaustive: boolean } {
+export function statesAt(model: CrashModel, rec: Recorded, seed: number, bounds: CrashBounds, nested = false): { states: CrashState[]; exhaustive: boolean } {
   switch (model) {
     case 'buffered':
       return bufferedStates(rec.snaps, seed, bounds);
-    case 'torn':
-      return { states: tornStates(rec.snaps, rec.info, seed), exhaustive: true };
+    case 'torn': {
+      // Nested inside recovery: the synchronous state plus two tears (first half, last half new).
+      const torn = tornStates(rec.snaps, rec.info, seed, nested);
+      if (!nested) return { states: torn, exhaustive: true };
+      const halves = torn;
+      return { states: [{ choice: 'sync', images: latestImages(rec.snaps) }, ...halves], exhaustive: false };
+    }
     default:
       return { states: [{ choice: 'sync', images: latestImages(rec.snaps) }], exhaustive: true };
   }
@@ -131,6 +139,8 @@ export class Explorer {
   #stats!: ModelStats;
   #model!: CrashModel;
   #done = false;
+  /** (history, images, depth) already explored: a crash that changes nothing leads to the same subtree. */
+  readonly #recoveryPoints = new Map<string, number>();
 
   constructor(target: Target, workload: Workload, options: Partial<ExploreOptions> = {}) {
     this.target = target;
@@ -174,7 +184,7 @@ export class Explorer {
       for (let c = 0; c < states.length && !this.#done; c++) {
         const h = base.history.prefix(rec.histLen);
         h.crash(`crash at point ${k}`);
-        await this.#recoverAndCheck(states[c].images, h, this.o.depth, k, [`k=${k} ${model}[${c}] ${states[c].choice}`]);
+        await this.#recoverAndCheck(states[c].images, h, `b${rec.histLen}C`, this.o.depth, k, [`k=${k} ${model}[${c}] ${states[c].choice}`]);
       }
     }
   }
@@ -187,11 +197,15 @@ export class Explorer {
   async #recoverAndCheck(
     images: DiskImage[],
     hist: History<unknown, unknown, unknown>,
+    hkey: string,
     depth: number,
     point: number,
     path: string[],
     extra: { failures?: FailureAt[]; probe?: number } = {},
   ): Promise<number> {
+    const memoKey = `${hkey}|${depth}|${extra.probe ?? ''}|${extra.failures?.map((f) => `${f.device}@${f.point}`).join(',') ?? ''}|${imagesKey(images)}`;
+    const cached = this.#recoveryPoints.get(memoKey);
+    if (cached !== undefined) return cached;
     const world = new World(mixSeed(this.o.seed, point, path.length));
     const devs = images.map((img, i) => new SimDevice(world, this.target.devices[i], img));
     world.failures = extra.failures ?? [];
@@ -205,6 +219,7 @@ export class Explorer {
       return world.points;
     }
     const recoveryPoints = world.points;
+    this.#recoveryPoints.set(memoKey, recoveryPoints);
     world.onPoint = undefined;
     const h = hist.prefix(hist.events.length);
     try {
@@ -225,12 +240,13 @@ export class Explorer {
     const model = this.#model === 'fail' ? 'sync' : this.#model;
     for (let j = 0; j < recs.length && !this.#done; j++) {
       const rec = recs[j];
-      const { states } = statesAt(model, rec, mixSeed(this.o.seed, point, j, depth), this.o.bounds);
+      const { states } = statesAt(model, rec, mixSeed(this.o.seed, point, j, depth), this.o.nestedBounds, true);
+      const where = rec.info ? `recovery point ${j + 1}` : 'after recovery';
+      const key2 = rec.info ? `${hkey}C` : `${hkey}O${JSON.stringify(h.events[h.events.length - 1])}C`;
       for (let c = 0; c < states.length && !this.#done; c++) {
         const h2 = h.prefix(rec.histLen);
-        const where = rec.info ? `recovery point ${j + 1}` : 'after recovery';
         h2.crash(`crash at ${where}`);
-        await this.#recoverAndCheck(states[c].images, h2, depth - 1, point, [...path, `${where} ${model}[${c}] ${states[c].choice}`]);
+        await this.#recoverAndCheck(states[c].images, h2, key2, depth - 1, point, [...path, `${where} ${model}[${c}] ${states[c].choice}`]);
       }
     }
     return recoveryPoints;
@@ -253,12 +269,12 @@ export class Explorer {
           return h;
         };
         // After recovery: fail disk i, read back again.
-        const r = await this.#recoverAndCheck(images, hist(), 0, k, [`k=${k} sync, disk ${i} fails after recovery`], { probe: i });
+        const r = await this.#recoverAndCheck(images, hist(), `b${rec.histLen}C`, 0, k, [`k=${k} sync, disk ${i} fails after recovery`], { probe: i });
         // Before recovery, then at each recovery point.
         for (let j = 0; j <= r && !this.#done; j++) {
           const imgs = j === 0 ? images.map((im, d) => (d === i ? { ...im, failed: true } : im)) : images;
           const failures = j === 0 ? [] : [{ point: j, device: i }];
-          await this.#recoverAndCheck(imgs, hist(), 0, k, [`k=${k} sync, disk ${i} fails ${j === 0 ? 'before recovery' : `at recovery point ${j}`}`], { failures });
+          await this.#recoverAndCheck(imgs, hist(), `b${rec.histLen}C`, 0, k, [`k=${k} sync, disk ${i} fails ${j === 0 ? 'before recovery' : `at recovery point ${j}`}`], { failures });
         }
         // During the workload: disk i fails at point k, the run goes on; crash at every later point.
         if (k > base.points) continue;
@@ -271,7 +287,7 @@ export class Explorer {
           for (const [what, v] of variants) {
             const h = run.history.prefix(rm.histLen);
             h.crash(`crash at point ${m}`);
-            await this.#recoverAndCheck(v, h, 0, m, [`disk ${i} fails at point ${k}, crash at ${m}, disk ${what}`]);
+            await this.#recoverAndCheck(v, h, `f${i}@${k}:${rm.histLen}C`, 0, m, [`disk ${i} fails at point ${k}, crash at ${m}, disk ${what}`]);
           }
         }
       }
@@ -317,4 +333,23 @@ export function showHistory(events: readonly HistoryEvent<unknown, unknown, unkn
 
 export function explore(target: Target, workload: Workload, options: Partial<ExploreOptions> = {}): Promise<ExploreResult> {
   return new Explorer(target, workload, options).run();
+}
+
+const blockIds = new WeakMap<Uint8Array, string>();
+/** A content digest per block object, computed once (blocks are never mutated after they are stored). */
+function idOfObject(b: Uint8Array): string {
+  let id = blockIds.get(b);
+  if (id === undefined) blockIds.set(b, (id = createHash('sha1').update(b).digest('base64').slice(0, 16)));
+  return id;
+}
+
+/** Identifies crash images by the identity of their blocks (blocks are never mutated, so equal ids mean equal images). */
+function imagesKey(images: readonly DiskImage[]): string {
+  return images
+    .map((im) => {
+      const parts: string[] = [im.failed ? 'F' : '', im.label ? `e${im.label.epoch}` : ''];
+      for (const a of [...im.blocks.keys()].sort((x, y) => x - y)) parts.push(`${a}:${idOfObject(im.blocks.get(a)!)}`);
+      return parts.join(',');
+    })
+    .join('/');
 }

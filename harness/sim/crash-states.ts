@@ -133,7 +133,7 @@ export function bufferedStates(snaps: readonly DeviceSnapshot[], seed: number, b
 }
 
 /** Torn model: the block write at the crash point leaves a mix of old and new sectors. */
-export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | undefined, seed: number): CrashState[] {
+export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | undefined, seed: number, halvesOnly = false): CrashState[] {
   if (!next || next.kind !== 'write' || next.data === undefined || next.addr === undefined) return [];
   const base = latestImages(snaps);
   const dev = base[next.device];
@@ -142,10 +142,10 @@ export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | u
   if (sectors < 2) return [];
   const old = dev.blocks.get(next.addr) ?? new Uint8Array(size);
   const masks: { name: string; isNew: (i: number) => boolean }[] = [];
-  for (let n = 1; n < sectors; n++) masks.push({ name: `first${n}new`, isNew: (i) => i < n });
-  for (let n = 1; n < sectors; n++) masks.push({ name: `last${n}new`, isNew: (i) => i >= sectors - n });
+  for (let n = 1; n < sectors; n++) if (!halvesOnly || n * 2 === sectors) masks.push({ name: `first${n}new`, isNew: (i) => i < n });
+  for (let n = 1; n < sectors; n++) if (!halvesOnly || n * 2 === sectors) masks.push({ name: `last${n}new`, isNew: (i) => i >= sectors - n });
   const prng = new Prng(seed);
-  for (let r = 0; r < 2 && sectors > 2; r++) {
+  for (let r = 0; r < 2 && sectors > 2 && !halvesOnly; r++) {
     const bits = Array.from({ length: sectors }, () => prng.int(2) === 1);
     if (bits.every((b) => b) || bits.every((b) => !b)) continue;
     masks.push({ name: `mask${bits.map((b) => (b ? 1 : 0)).join('')}`, isNew: (i) => bits[i] });
