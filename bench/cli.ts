@@ -29,6 +29,9 @@ import { Scratch } from './tmp.ts';
 
 const PARTS = ['io-style', 'disk', 'store-1block', 'store-8block', 'store-64block', 'recovery', 'harness', 'mail'] as const;
 
+/** A bad command line: printed as one line, exit code 2, no stack. */
+class UsageError extends Error {}
+
 interface CliOptions {
   profile: Profile;
   quick: boolean;
@@ -49,15 +52,15 @@ function parseArgs(argv: string[]): CliOptions {
     else if (a === '--dry') dry = true;
     else if (a === '--json') json = true;
     else if (a === '--in-process') inProcess = true;
-    else if (a === '--out') outDir = argv[++i];
-    else if (a === '--only') only = new Set(argv[++i].split(','));
+    else if (a === '--out') outDir = argv[++i] ?? '';
+    else if (a === '--only') only = new Set((argv[++i] ?? '').split(','));
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`usage: npm run bench -- [--quick] [--dry] [--json] [--out DIR] [--only ${PARTS.join(',')}] [--in-process]\n`);
       process.exit(0);
-    } else throw new Error(`unknown option ${a} (try --help)`);
+    } else throw new UsageError(`unknown option ${a} (try --help)`);
   }
-  for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part ${p}; parts are ${PARTS.join(', ')}`);
-  if (!outDir) throw new Error('--out needs a directory');
+  for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new UsageError(`unknown part ${p}; parts are ${PARTS.join(', ')}`);
+  if (!outDir) throw new UsageError('--out needs a directory');
   const profile = PROFILES[dry ? 'dry' : quick ? 'quick' : 'default'];
   // Read by workload.ts here and in every worker process (they inherit the environment).
   if (dry) process.env.TWINDISK_BENCH_DRY = '1';
@@ -141,6 +144,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`bench: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
   process.exitCode = 1;
 });
