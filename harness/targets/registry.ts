@@ -1,0 +1,8 @@
+import type { Target } from '../target.ts';
+import { replicatedTarget } from './replicated.ts';
+import { stackTarget, transactionalTarget } from './transactional.ts';
+
+/** The targets of the default suite: our layers as shipped. */
+export function defaultTargets(): Target[] {
+  return [replicatedTarget(), transactionalTarget(), stackTarget()];
+}
