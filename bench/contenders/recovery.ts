@@ -76,7 +76,7 @@ export async function measureRecovery(scratch: Scratch, openStore: OpenStore | u
   return {
     status: 'measured',
     detail:
-      'sizes are per disk (two disk images each); files are sparse where never written and the page cache is warm, so this is the CPU and syscall cost of the full mirror scan, not cold-disk reads; peak RSS is the bench process's (recovery runs in it)',
+      'sizes are per disk (two disk images each); files are sparse where never written and the page cache is warm, so this is the CPU and syscall cost of the full mirror scan, not cold-disk reads; peak RSS is that of the bench process, where recovery runs',
     points,
   };
 }
