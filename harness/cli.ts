@@ -14,7 +14,7 @@ import { defaultTargets } from './targets/registry.ts';
 import { REPLICATED_BLOCKS } from './targets/replicated.ts';
 import { TX_DATA_BLOCKS } from './targets/transactional.ts';
 
-const HELP = `usage: npm start -- [options]      (or: twindisk crashtest [options])
+const HELP = `usage: npm run crashtest -- [options]      (or: twindisk crashtest [options])
 
 Runs the crash-injection suite: every shipped workload of every target (replicated disk,
 transactional disk, whole stack) crashed at every write point under every crash model,
@@ -47,14 +47,12 @@ const { values: opt } = parseArgs({
     json: { type: 'boolean' },
     db: { type: 'string' },
     report: { type: 'boolean' },
-    'real-kill': { type: 'boolean', default: true },
     'no-real-kill': { type: 'boolean' },
     'no-mutants': { type: 'boolean' },
     quick: { type: 'boolean' },
     list: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
-  allowNegative: true,
 });
 
 if (opt.help) {
@@ -84,7 +82,7 @@ const models = (opt.model ? opt.model.split(',') : [...ALL_MODELS]) as CrashMode
 for (const m of models) if (!ALL_MODELS.includes(m)) usage(`unknown model ${m}`);
 const workloads = opt.workload?.split(',');
 if (workloads) for (const w of workloads) if (!targets.some((t) => t.workloads.some((x) => x.name === w))) usage(`unknown workload ${w}`);
-const doRealKill = opt['real-kill'] !== false && !opt['no-real-kill'];
+const doRealKill = !opt['no-real-kill'];
 const doMutants = !opt['no-mutants'];
 const tty = process.stderr.isTTY && !opt.json;
 
@@ -118,7 +116,7 @@ function printViolation(v: Violation): void {
   console.log(`  crash-state choices: ${v.path.join('  >  ')}`);
   console.log(`  found vs expected: ${v.detail}`);
   console.log(`  history:\n${v.history.map((l) => `    ${l}`).join('\n')}`);
-  console.log(`  replay: npm start -- --replay ${replaySpec(v)}`);
+  console.log(`  replay: npm run crashtest -- --replay ${replaySpec(v)}`);
 }
 
 async function replay(spec: string): Promise<void> {

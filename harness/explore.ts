@@ -46,7 +46,7 @@ export interface Violation {
   workload: string;
   seed: number;
   model: CrashModel;
-  /** Workload crash point (1..N, N+1 = after the workload). */
+  /** Workload crash point (1..N, N+1 = after the workload); in the fail model, the point where the disk failed or the crash came. */
   point: number;
   /** The crash-state choices, outermost first, and any injected failure or nested recovery crash. */
   path: string[];
@@ -287,7 +287,7 @@ export class Explorer {
           for (const [what, v] of variants) {
             const h = run.history.prefix(rm.histLen);
             h.crash(`crash at point ${m}`);
-            await this.#recoverAndCheck(v, h, `f${i}@${k}:${rm.histLen}C`, 0, m, [`disk ${i} fails at point ${k}, crash at ${m}, disk ${what}`]);
+            await this.#recoverAndCheck(v, h, `f${i}@${k}:${rm.histLen}C`, 0, k, [`disk ${i} fails at point ${k}, crash at ${m}, disk ${what}`]);
           }
         }
       }
