@@ -1,7 +1,7 @@
 import type { BlockDevice } from '../device/block-device.ts';
 import { writeBlocks } from '../device/block-device.ts';
 import { checkAddress, checkBlock, checkRange } from '../device/validate.ts';
-import { ClosedError, DeviceFailedError, TransactionTooLargeError, invariant } from '../errors.ts';
+import { ClosedError, DeviceFailedError, InvalidArgumentError, TransactionTooLargeError, invariant } from '../errors.ts';
 import {
   encodeRecordHeader,
   readLayout,
@@ -96,6 +96,12 @@ export class LogDisk implements TransactionalDisk, TxSource {
 
   readonly #overlay = new Map<number, OverlayEntry>();
   readonly #versions = new Map<number, number>();
+  /**
+   * The version of every address not in #versions: at least the seq of every entry pruned
+   * from it. An address is pruned once installed; a transaction that read it as "unknown"
+   * before then sees the floor move and runs again (a false conflict, never a missed one).
+   */
+  #versionFloor = 0;
   readonly #inflight = new Map<number, Pending>();
   readonly #queue: Pending[] = [];
   #lastEnqueued: Pending | undefined;
@@ -168,6 +174,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
    * it must have no side effects outside the transaction. If fn throws, nothing is written.
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    if (typeof fn !== 'function') throw new InvalidArgumentError(`transaction takes a function, got ${fn === null ? 'null' : typeof fn}`);
     for (;;) {
       this.#checkUsable();
       const tx = new TxView(this);
@@ -246,13 +253,25 @@ export class LogDisk implements TransactionalDisk, TxSource {
   // ── TxSource ─────────────────────────────────────────────────────────────
 
   versionOf(addr: number): number {
-    return this.#versions.get(addr) ?? 0;
+    return this.#versions.get(addr) ?? this.#versionFloor;
+  }
+
+  /** Entries in the version table (bounded by the overlay; for tests of the bound). */
+  get trackedVersions(): number {
+    return this.#versions.size;
   }
 
   async readCommitted(addr: number): Promise<Uint8Array> {
+    this.#checkUsable();
     const e = this.#overlay.get(addr);
     if (e) return e.data.slice();
-    return this.device.read(this.layout.dataStart + addr);
+    try {
+      return await this.device.read(this.layout.dataStart + addr);
+    } catch (err) {
+      // Fail-stop: a device that said it has failed is not asked again, nor is the overlay trusted.
+      if (err instanceof DeviceFailedError) this.#fail(err);
+      throw err;
+    }
   }
 
   // ── seams (see the class comment) ────────────────────────────────────────
@@ -332,53 +351,69 @@ export class LogDisk implements TransactionalDisk, TxSource {
     for (const a of addrs) this.#inflight.set(a, p);
     this.#queue.push(p);
     this.#lastEnqueued = p;
-    if (!this.#writer) {
-      this.#writer = this.#writeLoop().finally(() => {
-        this.#writer = undefined;
-      });
-    }
+    this.#writer ??= this.#writeLoop();
     return p;
   }
 
+  /**
+   * The one writer. It clears #writer itself, in the same synchronous step that finds the
+   * queue empty, so a commit enqueued at any later moment starts a new loop: there is no
+   * window in which the queue holds work and #writer points at a loop that has finished.
+   */
   async #writeLoop(): Promise<void> {
-    // One microtask's grace lets callers that enqueue in the same tick (Promise.all of
-    // writes) share the first group; a promise hop, not a timer, so runs stay deterministic.
-    await null;
-    while (this.#queue.length > 0 && !this.#hasFailed) {
-      const free = this.layout.logBlocks - (this.#headAbs - this.#tailAbs);
-      let size = 0;
-      let n = 0;
-      while (n < this.#queue.length && size + 1 + this.#queue[n].addrs.length <= free) size += 1 + this.#queue[n++].addrs.length;
-      if (n === 0) {
-        // Back-pressure: the next commit waits for an install to free log space.
-        invariant(this.#committedAbs > this.#tailAbs, 'the log is full but holds nothing to install');
-        try {
-          await this.#install();
-        } catch {
-          // Recorded by #fail; the loop ends.
+    try {
+      // One microtask's grace lets callers that enqueue in the same tick (Promise.all of
+      // writes) share the first group; a promise hop, not a timer, so runs stay deterministic.
+      await null;
+      for (;;) {
+        if (this.#queue.length === 0 || this.#hasFailed) {
+          this.#writer = undefined;
+          return;
         }
-        continue;
+        await this.#writeNextGroup();
       }
-      const group = this.#queue.splice(0, n);
-      const records: LogRecord[] = group.map((p) => {
-        const seq = this.#nextSeq++;
-        const pos = this.#headAbs;
-        this.#headAbs += 1 + p.addrs.length;
-        return { pos, seq, addrs: p.addrs, blocks: p.blocks, header: encodeRecordHeader(seq, p.addrs, p.blocks, this.blockSize) };
-      });
-      try {
-        await this.writeGroup(records);
-      } catch (err) {
-        this.#fail(err);
-        for (const p of group) p.reject(err);
-        return;
-      }
-      this.#publish(group, records);
-      this.stats.groups++;
-      this.stats.records += records.length;
-      for (const p of group) p.resolve();
-      if (2 * (this.#headAbs - this.#tailAbs) >= this.layout.logBlocks) this.#install().catch(() => undefined);
+    } catch (err) {
+      // Only a broken invariant gets here: nothing queued may wait forever on a dead writer.
+      this.#fail(err);
+      this.#writer = undefined;
+      throw err;
     }
+  }
+
+  async #writeNextGroup(): Promise<void> {
+    const free = this.layout.logBlocks - (this.#headAbs - this.#tailAbs);
+    let size = 0;
+    let n = 0;
+    while (n < this.#queue.length && size + 1 + this.#queue[n].addrs.length <= free) size += 1 + this.#queue[n++].addrs.length;
+    if (n === 0) {
+      // Back-pressure: the next commit waits for an install to free log space.
+      invariant(this.#committedAbs > this.#tailAbs, 'the log is full but holds nothing to install');
+      try {
+        await this.#install();
+      } catch {
+        // Recorded by #fail; the loop ends.
+      }
+      return;
+    }
+    const group = this.#queue.splice(0, n);
+    const records: LogRecord[] = group.map((p) => {
+      const seq = this.#nextSeq++;
+      const pos = this.#headAbs;
+      this.#headAbs += 1 + p.addrs.length;
+      return { pos, seq, addrs: p.addrs, blocks: p.blocks, header: encodeRecordHeader(this.layout, pos, seq, p.addrs, p.blocks) };
+    });
+    try {
+      await this.writeGroup(records);
+    } catch (err) {
+      this.#fail(err);
+      for (const p of group) p.reject(err);
+      return;
+    }
+    this.#publish(group, records);
+    this.stats.groups++;
+    this.stats.records += records.length;
+    for (const p of group) p.resolve();
+    if (2 * (this.#headAbs - this.#tailAbs) >= this.layout.logBlocks) this.#install().catch(() => undefined);
   }
 
   #publish(group: readonly Pending[], records: readonly LogRecord[]): void {
@@ -419,10 +454,17 @@ export class LogDisk implements TransactionalDisk, TxSource {
     this.#tailAbs = tailAbs;
     this.#tailSeq = tail.seq;
     this.#tailSlot = tail.slot;
-    for (const [addr, e] of blocks) if (this.#overlay.get(addr) === e) this.#overlay.delete(addr);
-    // Versions matter only to transactions that read them; with none running, what is
-    // installed can fall back to "unknown" (0), and the map stays bounded by the overlay.
-    if (this.#activeTx === 0) for (const addr of this.#versions.keys()) if (!this.#overlay.has(addr)) this.#versions.delete(addr);
+    for (const [addr, e] of blocks) {
+      if (this.#overlay.get(addr) !== e) continue;
+      this.#overlay.delete(addr);
+      // Installed: the address falls back to the floor, raised past its version so that a
+      // transaction that read it before still sees a change. The table stays bounded by the overlay.
+      const v = this.#versions.get(addr);
+      if (v !== undefined) {
+        if (v > this.#versionFloor) this.#versionFloor = v;
+        this.#versions.delete(addr);
+      }
+    }
     this.stats.installs++;
   }
 

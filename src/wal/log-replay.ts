@@ -79,7 +79,7 @@ export class LogReplay {
     const header = decodeRecordHeader(h, this.layout);
     if (!header || 1 + header.count > room) return undefined;
     const blocks = await readLogBlocks(this.device, this.layout, pos + 1, header.count);
-    return { pos, header, blocks, checksumOk: recordCrc(h, blocks) === header.crc };
+    return { pos, header, blocks, checksumOk: recordCrc(this.layout, pos, h, blocks) === header.crc };
   }
 
   /** A record is committed iff it is whole (checksum) and carries the expected seq. */
