@@ -76,7 +76,7 @@ export function recoveryTable(r: BenchResults): string {
     String(p.seconds.n),
     fmtMiBytes(p.rssPeakBytes),
   ]);
-  return `Recovery after a crash (SIGKILL of a writing child, then openStore in the bench process)\n  note: ${r.recovery.detail}\n${table(
+  return `Recovery after a crash (SIGKILL of a writing child, then openStore timed in a fresh process)\n  note: ${r.recovery.detail}\n${table(
     ['store size (per disk)', 'blocks per disk', 'median s', 'min–max s', 'reps', 'peak RSS'],
     rows,
   )}`;
