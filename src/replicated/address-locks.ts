@@ -1,12 +1,21 @@
-import { Mutex } from 'async-mutex';
+/** A held lock: callers waiting for it, in arrival order. */
+interface Entry {
+  waiters: (() => void)[];
+}
 
 /**
  * One lock per block address, created on first use and dropped as soon as nobody holds
  * or waits for it, so memory stays bounded by the number of addresses in use at once,
  * not by the size of the disk.
+ *
+ * A lock is a map entry: present means held. Taking a free lock is one map lookup and
+ * insert, with no promise and no await, which is the common case (a replicated disk under
+ * a write-ahead log rarely sees two writes to one address at once); only a caller that
+ * finds the lock held waits, in FIFO order, and the holder hands the lock straight to the
+ * next waiter on release.
  */
 export class AddressLocks {
-  readonly #locks = new Map<number, { mutex: Mutex; users: number }>();
+  readonly #locks = new Map<number, Entry>();
 
   /** Addresses with a live lock (held or awaited). For tests of the bound. */
   get size(): number {
@@ -14,16 +23,12 @@ export class AddressLocks {
   }
 
   async withLock<T>(addr: number, fn: () => Promise<T>): Promise<T> {
-    let entry = this.#locks.get(addr);
-    if (!entry) {
-      entry = { mutex: new Mutex(), users: 0 };
-      this.#locks.set(addr, entry);
-    }
-    entry.users++;
+    const wait = this.#acquire(addr);
+    if (wait) await wait;
     try {
-      return await entry.mutex.runExclusive(fn);
+      return await fn();
     } finally {
-      if (--entry.users === 0) this.#locks.delete(addr);
+      this.#release(addr);
     }
   }
 
@@ -32,8 +37,35 @@ export class AddressLocks {
    * global order every caller uses, so two callers can never wait on each other.
    */
   async withLocks<T>(addrs: readonly number[], fn: () => Promise<T>): Promise<T> {
-    const sorted = [...new Set(addrs)].sort((a, b) => a - b);
-    const take = (i: number): Promise<T> => (i === sorted.length ? fn() : this.withLock(sorted[i], () => take(i + 1)));
-    return take(0);
+    const sorted = addrs.length === 1 ? [addrs[0]] : [...new Set(addrs)].sort((a, b) => a - b);
+    let held = 0;
+    try {
+      for (; held < sorted.length; held++) {
+        const wait = this.#acquire(sorted[held]);
+        if (wait) await wait;
+      }
+      return await fn();
+    } finally {
+      // A lock is counted as held only once its wait is over; a throw cannot happen between.
+      for (let i = held - 1; i >= 0; i--) this.#release(sorted[i]);
+    }
+  }
+
+  /** Takes the lock now (undefined), or returns a promise that resolves when it is ours. */
+  #acquire(addr: number): Promise<void> | undefined {
+    const e = this.#locks.get(addr);
+    if (e === undefined) {
+      this.#locks.set(addr, { waiters: [] });
+      return undefined;
+    }
+    return new Promise<void>((resolve) => e.waiters.push(resolve));
+  }
+
+  #release(addr: number): void {
+    const e = this.#locks.get(addr);
+    if (e === undefined) return;
+    const next = e.waiters.shift();
+    if (next) next();
+    else this.#locks.delete(addr);
   }
 }
