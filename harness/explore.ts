@@ -1,6 +1,6 @@
 import type { TwindiskError } from '../src/errors.ts';
-import { createHash } from 'node:crypto';
 import { bufferedStates, DEFAULT_BOUNDS, latestImages, tornStates, type CrashBounds, type CrashModel, type CrashState } from './sim/crash-states.ts';
+import { BlockStore } from './sim/block-store.ts';
 import { mixSeed } from './sim/prng.ts';
 import { SimDevice, type DeviceSnapshot, type DiskImage } from './sim/sim-device.ts';
 import { World, type FailureAt, type PointInfo } from './sim/world.ts';
@@ -81,9 +81,10 @@ function errCode(err: unknown): string {
   return (err as TwindiskError)?.code ?? (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 }
 
+
 /** Runs the workload once under the seeded scheduler, recording the state at every write point. */
-export async function runWorkload(target: Target, workload: Workload, seed: number, failures: readonly FailureAt[] = []): Promise<WorkloadRun> {
-  const world = new World(seed);
+export async function runWorkload(target: Target, workload: Workload, seed: number, failures: readonly FailureAt[] = [], blocks?: BlockStore): Promise<WorkloadRun> {
+  const world = new World(seed, blocks);
   const devs = target.devices.map((d) => {
     const dev = new SimDevice(world, d);
     if (d.label) dev.initLabel({ ...d.label, epoch: 0 });
@@ -130,6 +131,50 @@ export function statesAt(model: CrashModel, rec: Recorded, seed: number, bounds:
   }
 }
 
+type Hist = History<unknown, unknown, unknown>;
+
+/** A crash state to recover from: its images (or how to rebuild them) and their key. */
+interface CrashInput {
+  /** Interned id of the images' key. */
+  readonly key: number;
+  readonly images?: readonly DiskImage[];
+  readonly rebuild?: () => readonly DiskImage[];
+}
+
+/** Nested crash states at one recovery point: their image keys; the states themselves only when just built. */
+interface NestedStates {
+  readonly keys: Int32Array;
+  readonly states?: readonly CrashState[];
+}
+
+/**
+ * What recovery did over one set of crash images (with the same injected failures and
+ * probe): its write points, its error or the read-backs, and, when asked for, the device
+ * states at each of its points. Recovery runs in direct mode, where nothing is random, so
+ * this is a function of the images: the explorer runs it once per distinct input and
+ * checks every crash state that leads there against that state's own history.
+ */
+interface RecoveryOutcome {
+  readonly images: readonly DiskImage[];
+  readonly points: number;
+  readonly recoveryError?: string;
+  /** The read-backs that succeeded: after recovery, then after the probe failure. */
+  readonly readBacks: unknown[];
+  readonly readError?: string;
+  /** Interned id of the read-back event as JSON (part of the nested memo key, as the history is). */
+  readonly readBackId?: number;
+  /** Device states at each recovery point, then after the read-back (recorded on request). */
+  readonly recs?: { info: PointInfo | undefined; snaps: DeviceSnapshot[] }[];
+  /** Nested crash states per (model, recovery point), where they do not depend on the seed. */
+  readonly nested: Map<string, Int32Array>;
+  /** Lazily computed fingerprint (determinism audit). */
+  fingerprint?: string;
+}
+
+/** Every this many reuses of a cached recovery, it is run again and must do the same (the determinism the cache rests on). */
+const AUDIT_EVERY = 97;
+const READ_BACK_LABEL = 'read-back after recovery';
+
 /** One exploration: a target, a workload, a seed, every crash point under every model. */
 export class Explorer {
   readonly target: Target;
@@ -141,6 +186,14 @@ export class Explorer {
   #done = false;
   /** (history, images, depth) already explored: a crash that changes nothing leads to the same subtree. */
   readonly #recoveryPoints = new Map<string, number>();
+  /** Recovery outcomes by (probe, failures, images). */
+  readonly #outcomes = new Map<string, RecoveryOutcome>();
+  readonly #blocks = new BlockStore();
+  /** Long keys (images, histories) interned to small numbers, so the memo keys stay short. */
+  readonly #keyIds = new Map<string, number>();
+  #reuses = 0;
+  /** Recoveries actually run, and reuses of a cached one (for the curious: see `counters`). */
+  readonly counters = { recoveries: 0, reused: 0, audits: 0 };
 
   constructor(target: Target, workload: Workload, options: Partial<ExploreOptions> = {}) {
     this.target = target;
@@ -151,7 +204,7 @@ export class Explorer {
 
   async run(): Promise<ExploreResult> {
     const t0 = performance.now();
-    const base = await runWorkload(this.target, this.workload, this.o.seed);
+    const base = await runWorkload(this.target, this.workload, this.o.seed, [], this.#blocks);
     this.result.points = base.points;
     for (const model of this.o.models) {
       if (!this.target.models.includes(model) || this.#done) continue;
@@ -172,6 +225,16 @@ export class Explorer {
     return this.o.onlyPoint ? all.filter((k) => k === this.o.onlyPoint) : all;
   }
 
+  #input(images: readonly DiskImage[]): CrashInput {
+    return { key: this.#id(imagesKey(images, this.#blocks)), images };
+  }
+
+  #id(key: string): number {
+    let id = this.#keyIds.get(key);
+    if (id === undefined) this.#keyIds.set(key, (id = this.#keyIds.size));
+    return id;
+  }
+
   async #crashModel(model: CrashModel, base: WorkloadRun): Promise<void> {
     const points = this.#points(base);
     for (const k of points) {
@@ -181,10 +244,13 @@ export class Explorer {
       const rec = base.recs[k - 1];
       const { states, exhaustive } = statesAt(model, rec, mixSeed(this.o.seed, k), this.o.bounds);
       if (!exhaustive) this.#stats.sampledPoints++;
-      for (let c = 0; c < states.length && !this.#done; c++) {
+      const hist = () => {
         const h = base.history.prefix(rec.histLen);
         h.crash(`crash at point ${k}`);
-        await this.#recoverAndCheck(states[c].images, h, `b${rec.histLen}C`, this.o.depth, k, [`k=${k} ${model}[${c}] ${states[c].choice}`]);
+        return h;
+      };
+      for (let c = 0; c < states.length && !this.#done; c++) {
+        await this.#recoverAndCheck(this.#input(states[c].images), hist, this.#id(`b${rec.histLen}C`), this.o.depth, k, () => [`k=${k} ${model}[${c}] ${states[c].choice}`]);
       }
     }
   }
@@ -192,64 +258,146 @@ export class Explorer {
   /**
    * Opens the layer over the crash images with its recovery procedure, reads everything
    * back, checks; then crashes recovery at each of its write points (and once after it
-   * finished) and recovers again, to `depth` levels.
+   * finished) and recovers again, to `depth` levels. `hist` builds the history up to the
+   * crash (only when the state is not a repeat); `path` the crash-state choices.
    */
   async #recoverAndCheck(
-    images: DiskImage[],
-    hist: History<unknown, unknown, unknown>,
-    hkey: string,
+    input: CrashInput,
+    hist: () => Hist,
+    hkey: number,
     depth: number,
     point: number,
-    path: string[],
+    path: () => string[],
     extra: { failures?: FailureAt[]; probe?: number } = {},
   ): Promise<number> {
-    const memoKey = `${hkey}|${depth}|${extra.probe ?? ''}|${extra.failures?.map((f) => `${f.device}@${f.point}`).join(',') ?? ''}|${imagesKey(images)}`;
+    const okey = `${extra.probe ?? ''}|${extra.failures?.map((f) => `${f.device}@${f.point}`).join(',') ?? ''}|${input.key}`;
+    const memoKey = `${hkey}|${depth}|${okey}`;
     const cached = this.#recoveryPoints.get(memoKey);
     if (cached !== undefined) return cached;
-    const world = new World(mixSeed(this.o.seed, point, path.length));
+    // Record recovery's points whenever a nested crash could want them: re-running a recovery costs more than its snapshots.
+    const record = this.o.depth > 0 && extra.probe === undefined && !extra.failures?.length;
+    const out = await this.#outcome(okey, input, extra, record);
+    const h = hist();
+    if (typeof out === 'string') {
+      this.#count('violation', point, path, out, h);
+      return this.#outcomes.get(okey)?.points ?? 0;
+    }
+    if (out.recoveryError !== undefined) {
+      this.#count('violation', point, path, `recovery failed: ${out.recoveryError}`, h);
+      return out.points;
+    }
+    this.#recoveryPoints.set(memoKey, out.points);
+    const histLen = h.events.length;
+    if (out.readBacks.length > 0) h.observe(READ_BACK_LABEL, out.readBacks[0]);
+    if (out.readBacks.length > 1) h.observe(`read-back after disk ${extra.probe} failed`, out.readBacks[1]);
+    if (out.readError !== undefined) {
+      this.#count('violation', point, path, `read-back failed: ${out.readError}`, h);
+      return out.points;
+    }
+    this.#check(h, point, path);
+    if (depth <= 0 || this.#done || extra.probe !== undefined) return out.points;
+    // Crash recovery at each of its points, and once after it finished and was read back.
+    const recs = out.recs!;
+    const model = this.#model === 'fail' ? 'sync' : this.#model;
+    for (let j = 0; j < recs.length && !this.#done; j++) {
+      const rec = recs[j];
+      const seed = mixSeed(this.o.seed, point, j, depth);
+      const nested = this.#nestedStates(out, model, j, seed);
+      const where = rec.info ? `recovery point ${j + 1}` : 'after recovery';
+      const key2 = this.#id(rec.info ? `${hkey}C` : `${hkey}O${out.readBackId}C`);
+      const len = rec.info ? histLen : histLen + 1;
+      const h2 = () => {
+        const x = h.prefix(len);
+        x.crash(`crash at ${where}`);
+        return x;
+      };
+      const rebuilt = () => statesAt(model, { ...rec, histLen: len }, seed, this.o.nestedBounds, true).states;
+      for (let c = 0; c < nested.keys.length && !this.#done; c++) {
+        const s = nested.states?.[c];
+        const input: CrashInput = { key: nested.keys[c], images: s?.images, rebuild: () => rebuilt()[c].images };
+        await this.#recoverAndCheck(input, h2, key2, depth - 1, point, () => [...path(), `${where} ${model}[${c}] ${(s ?? rebuilt()[c]).choice}`]);
+      }
+    }
+    return out.points;
+  }
+
+  /** The crash states inside a recovery at its point j, with their keys; cached on the outcome where the seed plays no part. */
+  #nestedStates(out: RecoveryOutcome, model: CrashModel, j: number, seed: number): NestedStates {
+    const ck = `${model}/${j}`;
+    const known = out.nested.get(ck);
+    if (known) return { keys: known };
+    const rec = out.recs![j];
+    const { states, exhaustive } = statesAt(model, { ...rec, histLen: 0 }, seed, this.o.nestedBounds, true);
+    const keys = Int32Array.from(states, (s) => this.#id(imagesKey(s.images, this.#blocks)));
+    // Buffered states beyond the exhaustive bound are sampled with the seed; every other set is a function of the snapshots.
+    if (exhaustive || model !== 'buffered') out.nested.set(ck, keys);
+    return { keys, states };
+  }
+
+  /**
+   * The outcome of recovery over these images: cached, or run now. Every AUDIT_EVERY-th
+   * reuse runs it again and compares; a difference is returned as a violation's detail.
+   */
+  async #outcome(okey: string, input: CrashInput, extra: { failures?: FailureAt[]; probe?: number }, record: boolean): Promise<RecoveryOutcome | string> {
+    const cached = this.#outcomes.get(okey);
+    if (cached && (cached.recs || !record)) {
+      this.counters.reused++;
+      if (++this.#reuses % AUDIT_EVERY !== 0) return cached;
+      this.counters.audits++;
+      const again = await this.#runRecovery(cached.images, extra, record);
+      return this.#fingerprint(again, record) === this.#fingerprint(cached, record) ? cached : `recovery is not a function of its crash images: two runs over the same images differed (${this.#fingerprint(cached, record)} vs ${this.#fingerprint(again, record)})`;
+    }
+    const images = cached?.images ?? input.images ?? input.rebuild!();
+    const out = await this.#runRecovery(images, extra, record);
+    if (cached && this.#fingerprint(cached, false) !== this.#fingerprint(out, false)) {
+      return `recovery is not a function of its crash images: two runs over the same images differed (${this.#fingerprint(cached, false)} vs ${this.#fingerprint(out, false)})`;
+    }
+    this.#outcomes.set(okey, out);
+    return out;
+  }
+
+  async #runRecovery(images: readonly DiskImage[], extra: { failures?: FailureAt[]; probe?: number }, record: boolean): Promise<RecoveryOutcome> {
+    this.counters.recoveries++;
+    const world = new World(this.o.seed, this.#blocks);
     const devs = images.map((img, i) => new SimDevice(world, this.target.devices[i], img));
     world.failures = extra.failures ?? [];
-    const recs: Recorded[] = [];
-    if (depth > 0) world.onPoint = (info) => recs.push({ info, snaps: devs.map((d) => d.snapshot()), histLen: hist.events.length });
+    const recs: { info: PointInfo | undefined; snaps: DeviceSnapshot[] }[] | undefined = record ? [] : undefined;
+    if (recs) world.onPoint = (info) => recs.push({ info, snaps: devs.map((d) => d.snapshot()) });
+    const nested = new Map<string, Int32Array>();
     let layer: unknown;
     try {
       layer = await this.target.recovery.recover(devs);
     } catch (err) {
-      this.#count('violation', point, path, `recovery failed: ${errCode(err)}`, hist);
-      return world.points;
+      return { images, points: world.points, recoveryError: errCode(err), readBacks: [], nested };
     }
-    const recoveryPoints = world.points;
-    this.#recoveryPoints.set(memoKey, recoveryPoints);
+    const points = world.points;
     world.onPoint = undefined;
-    const h = hist.prefix(hist.events.length);
+    const readBacks: unknown[] = [];
     try {
-      h.observe('read-back after recovery', await this.target.readBack(layer));
+      readBacks.push(await this.target.readBack(layer));
       if (extra.probe !== undefined) {
         // A disk that fails now must not change what the layer serves.
         devs[extra.probe].fail('probe: failed after recovery');
-        h.observe(`read-back after disk ${extra.probe} failed`, await this.target.readBack(layer));
+        readBacks.push(await this.target.readBack(layer));
       }
     } catch (err) {
-      this.#count('violation', point, path, `read-back failed: ${errCode(err)}`, h);
-      return recoveryPoints;
+      return { images, points, readBacks, readError: errCode(err), nested };
     }
-    this.#check(h, point, path);
-    if (depth <= 0 || this.#done || extra.probe !== undefined) return recoveryPoints;
-    // Crash recovery at each of its points, and once after it finished and was read back.
-    recs.push({ info: undefined, snaps: devs.map((d) => d.snapshot()), histLen: h.events.length });
-    const model = this.#model === 'fail' ? 'sync' : this.#model;
-    for (let j = 0; j < recs.length && !this.#done; j++) {
-      const rec = recs[j];
-      const { states } = statesAt(model, rec, mixSeed(this.o.seed, point, j, depth), this.o.nestedBounds, true);
-      const where = rec.info ? `recovery point ${j + 1}` : 'after recovery';
-      const key2 = rec.info ? `${hkey}C` : `${hkey}O${JSON.stringify(h.events[h.events.length - 1])}C`;
-      for (let c = 0; c < states.length && !this.#done; c++) {
-        const h2 = h.prefix(rec.histLen);
-        h2.crash(`crash at ${where}`);
-        await this.#recoverAndCheck(states[c].images, h2, key2, depth - 1, point, [...path, `${where} ${model}[${c}] ${states[c].choice}`]);
-      }
+    const readBackId = this.#id(JSON.stringify({ type: 'observe', label: READ_BACK_LABEL, obs: readBacks[0] }));
+    recs?.push({ info: undefined, snaps: devs.map((d) => d.snapshot()) });
+    return { images, points, readBacks, readBackId, recs, nested };
+  }
+
+  #fingerprint(o: RecoveryOutcome, withRecs: boolean): string {
+    const head = `${o.points}|${o.recoveryError ?? ''}|${o.readError ?? ''}|${JSON.stringify(o.readBacks)}`;
+    if (!withRecs || !o.recs) return head;
+    if (o.fingerprint === undefined) {
+      const b = this.#blocks;
+      o.fingerprint = o.recs
+        .map((r) => `${r.info ? `${r.info.kind}${r.info.device}@${r.info.addr ?? ''}=${r.info.data ? b.id(r.info.data) : ''}` : 'end'}:${snapsKey(r.snaps, b)}`)
+        .join(';');
     }
-    return recoveryPoints;
+    return `${head}|${o.fingerprint}`;
   }
 
   /** Disk failures: during the workload (dead or back stale after a crash), before/during recovery, after recovery. */
@@ -262,39 +410,43 @@ export class Explorer {
       this.#stats.crashPoints++;
       const rec = base.recs[k - 1];
       const images = latestImages(rec.snaps);
+      const input = this.#input(images);
+      const hist = () => {
+        const h = base.history.prefix(rec.histLen);
+        h.crash(`crash at point ${k}`);
+        return h;
+      };
       for (let i = 0; i < ndev && !this.#done; i++) {
-        const hist = () => {
-          const h = base.history.prefix(rec.histLen);
-          h.crash(`crash at point ${k}`);
-          return h;
-        };
         // After recovery: fail disk i, read back again.
-        const r = await this.#recoverAndCheck(images, hist(), `b${rec.histLen}C`, 0, k, [`k=${k} sync, disk ${i} fails after recovery`], { probe: i });
+        const r = await this.#recoverAndCheck(input, hist, this.#id(`b${rec.histLen}C`), 0, k, () => [`k=${k} sync, disk ${i} fails after recovery`], { probe: i });
         // Before recovery, then at each recovery point.
+        const failedFirst = this.#input(images.map((im, d) => (d === i ? { ...im, failed: true } : im)));
         for (let j = 0; j <= r && !this.#done; j++) {
-          const imgs = j === 0 ? images.map((im, d) => (d === i ? { ...im, failed: true } : im)) : images;
           const failures = j === 0 ? [] : [{ point: j, device: i }];
-          await this.#recoverAndCheck(imgs, hist(), `b${rec.histLen}C`, 0, k, [`k=${k} sync, disk ${i} fails ${j === 0 ? 'before recovery' : `at recovery point ${j}`}`], { failures });
+          await this.#recoverAndCheck(j === 0 ? failedFirst : input, hist, this.#id(`b${rec.histLen}C`), 0, k, () => [`k=${k} sync, disk ${i} fails ${j === 0 ? 'before recovery' : `at recovery point ${j}`}`], { failures });
         }
         // During the workload: disk i fails at point k, the run goes on; crash at every later point.
         if (k > base.points) continue;
-        const run = await runWorkload(this.target, this.workload, this.o.seed, [{ point: k, device: i }]);
+        const run = await runWorkload(this.target, this.workload, this.o.seed, [{ point: k, device: i }], this.#blocks);
         for (let m = k + 1; m <= run.recs.length && !this.#done; m++) {
           const rm = run.recs[m - 1];
           const imgs = latestImages(rm.snaps);
           const variants: [string, DiskImage[]][] = [['stays dead', imgs]];
           if (this.target.transientFailures) variants.push(['comes back stale', imgs.map((im) => ({ ...im, failed: false }))]);
+          const h = () => {
+            const x = run.history.prefix(rm.histLen);
+            x.crash(`crash at point ${m}`);
+            return x;
+          };
           for (const [what, v] of variants) {
-            const h = run.history.prefix(rm.histLen);
-            h.crash(`crash at point ${m}`);
-            await this.#recoverAndCheck(v, h, `f${i}@${k}:${rm.histLen}C`, 0, k, [`disk ${i} fails at point ${k}, crash at ${m}, disk ${what}`]);
+            await this.#recoverAndCheck(this.#input(v), h, this.#id(`f${i}@${k}:${rm.histLen}C`), 0, k, () => [`disk ${i} fails at point ${k}, crash at ${m}, disk ${what}`]);
           }
         }
       }
     }
   }
 
-  #check(h: History<unknown, unknown, unknown>, point: number, path: string[]): void {
+  #check(h: Hist, point: number, path: () => string[]): void {
     const errors = h.events.filter((e) => e.type === 'return' && e.error);
     if (errors.length) {
       this.#count('violation', point, path, `an operation failed: ${(errors[0] as { error: string }).error}`, h);
@@ -305,7 +457,7 @@ export class Explorer {
     this.#count(r.verdict, point, path, r.detail ?? '', h);
   }
 
-  #count(verdict: 'ok' | 'violation' | 'unknown', point: number, path: string[], detail: string, h: History<unknown, unknown, unknown>): void {
+  #count(verdict: 'ok' | 'violation' | 'unknown', point: number, path: () => string[], detail: string, h: Hist): void {
     this.#stats.states++;
     if (verdict === 'unknown') this.#stats.unknown++;
     if (verdict !== 'violation') return;
@@ -318,7 +470,7 @@ export class Explorer {
       seed: this.o.seed,
       model: this.#model,
       point,
-      path,
+      path: path(),
       detail,
       history: showHistory(h.events),
     });
@@ -335,21 +487,22 @@ export function explore(target: Target, workload: Workload, options: Partial<Exp
   return new Explorer(target, workload, options).run();
 }
 
-const blockIds = new WeakMap<Uint8Array, string>();
-/** A content digest per block object, computed once (blocks are never mutated after they are stored). */
-function idOfObject(b: Uint8Array): string {
-  let id = blockIds.get(b);
-  if (id === undefined) blockIds.set(b, (id = createHash('sha1').update(b).digest('base64').slice(0, 16)));
-  return id;
+/** Identifies crash images by the contents of their blocks (map ids from the store), their labels and failure. */
+function imagesKey(images: readonly DiskImage[], blocks: BlockStore): string {
+  let key = '';
+  for (let d = 0; d < images.length; d++) {
+    const im = images[d];
+    key += `/${im.failed ? 'F' : ''}${im.label ? `e${im.label.epoch}.${im.label.index}.${im.label.storeId}` : ''}m${blocks.idOfMap(im.blocks)}`;
+  }
+  return key;
 }
 
-/** Identifies crash images by the identity of their blocks (blocks are never mutated, so equal ids mean equal images). */
-function imagesKey(images: readonly DiskImage[]): string {
-  return images
-    .map((im) => {
-      const parts: string[] = [im.failed ? 'F' : '', im.label ? `e${im.label.epoch}` : ''];
-      for (const a of [...im.blocks.keys()].sort((x, y) => x - y)) parts.push(`${a}:${idOfObject(im.blocks.get(a)!)}`);
-      return parts.join(',');
-    })
+function blocksKey(m: ReadonlyMap<number, Uint8Array>, blocks: BlockStore): string {
+  return String(blocks.idOfMap(m));
+}
+
+function snapsKey(snaps: readonly DeviceSnapshot[], blocks: BlockStore): string {
+  return snaps
+    .map((s) => `${s.failed ? 'F' : ''}${JSON.stringify(s.latestLabel ?? null)}${JSON.stringify(s.durableLabel ?? null)}${blocksKey(s.latest, blocks)}#${blocksKey(s.durable, blocks)}#${s.pending.map((p) => `${p.addr}=${p.data ? blocks.id(p.data) : JSON.stringify(p.label)}`).join(',')}`)
     .join('/');
 }

@@ -1,6 +1,7 @@
 import { AbstractBlockDevice } from '../../src/device/abstract-block-device.ts';
 import type { DiskLabel, LabelledBlockDevice } from '../../src/device/disk-label.ts';
 import { DeviceFailedError, invariant } from '../../src/errors.ts';
+import { freshBlock } from './block-store.ts';
 import { never, type World } from './world.ts';
 
 /** Address used in the pending list for a label rewrite. */
@@ -126,15 +127,16 @@ export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevic
   protected async _read(addr: number): Promise<Uint8Array> {
     return this.world.settle(() => {
       this.checkUsable();
-      const b = this.#latest.get(addr);
-      return b ? b.slice() : new Uint8Array(this.blockSize);
+      return freshBlock(this.#latest.get(addr), this.blockSize);
     });
   }
 
   protected async _write(addr: number, data: Uint8Array): Promise<void> {
-    if (!this.world.enter(this, 'write', addr, data)) return never();
+    // Stored blocks are shared and never mutated: equal contents are stored once. The point
+    // sees the stored block too, not the caller's buffer (which the caller may reuse).
+    const copy = this.world.blocks.intern(data);
+    if (!this.world.enter(this, 'write', addr, copy)) return never();
     this.#checkInjected();
-    const copy = new Uint8Array(data);
     this.#pending.push({ seq: ++this.#seq, addr, data: copy });
     if (this.#latestShared) {
       this.#latest = new Map(this.#latest);

@@ -1,4 +1,5 @@
 import { InvariantError } from '../../src/errors.ts';
+import { BlockStore } from './block-store.ts';
 import { Prng } from './prng.ts';
 import type { SimDevice } from './sim-device.ts';
 
@@ -50,6 +51,8 @@ export function never<T>(): Promise<T> {
  */
 export class World {
   readonly devices: SimDevice[] = [];
+  /** Where the devices keep their blocks; an explorer shares one across its worlds. */
+  readonly blocks: BlockStore;
   /** Write points issued so far. */
   points = 0;
   /** The point at which the world stops (Infinity: never). */
@@ -66,8 +69,9 @@ export class World {
   readonly #queue: (() => void)[] = [];
   readonly #prng: Prng;
 
-  constructor(seed: number) {
+  constructor(seed: number, blocks: BlockStore = new BlockStore()) {
     this.#prng = new Prng(seed);
+    this.blocks = blocks;
   }
 
   /**
