@@ -21,9 +21,17 @@ interface Pending {
   blocks: Uint8Array[];
   resolve: () => void;
   reject: (err: unknown) => void;
-  /** Settles (never rejects) when the commit is decided; conflicting transactions wait on it. */
-  settled: Promise<void>;
   result: Promise<void>;
+  /** Made on first need (settledOf): most commits are never waited on this way. */
+  settled?: Promise<void>;
+}
+
+/** Settles (never rejects) when the commit is decided; conflicting transactions and flush() wait on it. */
+function settledOf(p: Pending): Promise<void> {
+  return (p.settled ??= p.result.then(
+    () => undefined,
+    () => undefined,
+  ));
 }
 
 /** A committed, not yet installed block: the newest committed value of its address. */
@@ -212,7 +220,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
   async flush(): Promise<void> {
     this.#checkUsable();
     const last = this.#lastEnqueued;
-    if (last) await last.settled;
+    if (last) await settledOf(last);
     if (this.#hasFailed) throw this.#failure;
   }
 
@@ -333,7 +341,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
     const writes = tx.writes.size > 0;
     for (const [addr, version] of tx.reads) {
       const inflight = writes ? this.#inflight.get(addr) : undefined;
-      if (inflight) return inflight.settled;
+      if (inflight) return settledOf(inflight);
       if (this.versionOf(addr) !== version) return null;
     }
     return undefined;
@@ -347,7 +355,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
       resolve = res;
       reject = rej;
     });
-    const p: Pending = { addrs, blocks, resolve, reject, result, settled: result.then(() => undefined, () => undefined) };
+    const p: Pending = { addrs, blocks, resolve, reject, result };
     for (const a of addrs) this.#inflight.set(a, p);
     this.#queue.push(p);
     this.#lastEnqueued = p;
@@ -396,11 +404,15 @@ export class LogDisk implements TransactionalDisk, TxSource {
       return;
     }
     const group = this.#queue.splice(0, n);
-    const records: LogRecord[] = group.map((p) => {
+    // The group's headers share one buffer: one allocation per group, not one per record.
+    // The device below copies what it keeps (BlockDevice.write), so nothing else holds them.
+    const headers = new Uint8Array(group.length * this.blockSize);
+    const records: LogRecord[] = group.map((p, i) => {
       const seq = this.#nextSeq++;
       const pos = this.#headAbs;
       this.#headAbs += 1 + p.addrs.length;
-      return { pos, seq, addrs: p.addrs, blocks: p.blocks, header: encodeRecordHeader(this.layout, pos, seq, p.addrs, p.blocks) };
+      const header = headers.subarray(i * this.blockSize, (i + 1) * this.blockSize);
+      return { pos, seq, addrs: p.addrs, blocks: p.blocks, header: encodeRecordHeader(this.layout, pos, seq, p.addrs, p.blocks, header) };
     });
     try {
       await this.writeGroup(records);

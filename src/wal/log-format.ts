@@ -246,10 +246,19 @@ export interface LogRecord {
  * Builds the header of a record whose header lies at log position `pos` (absolute or not:
  * only its place modulo logBlocks counts).
  */
-export function encodeRecordHeader(layout: LogLayout, pos: number, seq: number, addrs: readonly number[], blocks: readonly Uint8Array[]): Uint8Array {
+export function encodeRecordHeader(
+  layout: LogLayout,
+  pos: number,
+  seq: number,
+  addrs: readonly number[],
+  blocks: readonly Uint8Array[],
+  into?: Uint8Array,
+): Uint8Array {
   invariant(addrs.length === blocks.length && addrs.length > 0, 'a record holds one block per address, at least one');
   invariant(RECORD_HEADER_FIXED_BYTES + 4 * addrs.length <= layout.blockSize, 'a record header overflows its block');
-  const h = new Uint8Array(layout.blockSize);
+  // `into`, if given, is a zeroed block the caller owns (LogDisk packs a group's headers in one buffer).
+  invariant(into === undefined || (into.length === layout.blockSize && into[0] === 0), 'a record header goes into a zeroed block');
+  const h = into ?? new Uint8Array(layout.blockSize);
   const v = view(h);
   v.setUint32(0, RECORD_MAGIC);
   v.setUint32(4, addrs.length);
@@ -260,12 +269,18 @@ export function encodeRecordHeader(layout: LogLayout, pos: number, seq: number, 
 }
 
 const ZERO_CRC_FIELD = new Uint8Array(4);
+/** Scratch for the position bytes; used synchronously only. */
+const PLACE = new Uint8Array(4);
 
 /** The record checksum: log id, place in the log, header fields (crc read as zero), data blocks. */
 export function recordCrc(layout: LogLayout, pos: number, header: Uint8Array, blocks: readonly Uint8Array[]): number {
-  const count = view(header).getUint32(4);
-  const place = new Uint8Array(4);
-  view(place).setUint32(0, pos % layout.logBlocks);
+  const count = ((header[4] << 24) | (header[5] << 16) | (header[6] << 8) | header[7]) >>> 0;
+  const place = PLACE;
+  const at = pos % layout.logBlocks;
+  place[0] = at >>> 24;
+  place[1] = (at >>> 16) & 0xff;
+  place[2] = (at >>> 8) & 0xff;
+  place[3] = at & 0xff;
   let c = zlib.crc32(place, layout.idCrc);
   c = zlib.crc32(header.subarray(0, 16), c);
   c = zlib.crc32(ZERO_CRC_FIELD, c);
