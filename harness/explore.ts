@@ -115,13 +115,13 @@ export async function runWorkload(target: Target, workload: Workload, seed: numb
 }
 
 /** The crash states a model allows at a recorded point. */
-export function statesAt(model: CrashModel, rec: Recorded, seed: number, bounds: CrashBounds, nested = false): { states: CrashState[]; exhaustive: boolean } {
+export function statesAt(model: CrashModel, rec: Recorded, seed: number, bounds: CrashBounds, nested = false, store?: BlockStore): { states: CrashState[]; exhaustive: boolean } {
   switch (model) {
     case 'buffered':
       return bufferedStates(rec.snaps, seed, bounds);
     case 'torn': {
       // Nested inside recovery: the synchronous state plus two tears (first half, last half new).
-      const torn = tornStates(rec.snaps, rec.info, seed, nested);
+      const torn = tornStates(rec.snaps, rec.info, seed, nested, store);
       if (!nested) return { states: torn, exhaustive: true };
       const halves = torn;
       return { states: [{ choice: 'sync', images: latestImages(rec.snaps) }, ...halves], exhaustive: false };
@@ -242,7 +242,7 @@ export class Explorer {
       this.o.onProgress?.(model, k, base.recs.length);
       this.#stats.crashPoints++;
       const rec = base.recs[k - 1];
-      const { states, exhaustive } = statesAt(model, rec, mixSeed(this.o.seed, k), this.o.bounds);
+      const { states, exhaustive } = statesAt(model, rec, mixSeed(this.o.seed, k), this.o.bounds, false, this.#blocks);
       if (!exhaustive) this.#stats.sampledPoints++;
       const hist = () => {
         const h = base.history.prefix(rec.histLen);
@@ -275,7 +275,7 @@ export class Explorer {
     const cached = this.#recoveryPoints.get(memoKey);
     if (cached !== undefined) return cached;
     // Record recovery's points whenever a nested crash could want them: re-running a recovery costs more than its snapshots.
-    const record = this.o.depth > 0 && extra.probe === undefined && !extra.failures?.length;
+    const record = this.o.depth > 0 && this.#model !== 'fail' && extra.probe === undefined && !extra.failures?.length;
     const out = await this.#outcome(okey, input, extra, record);
     const h = hist();
     if (typeof out === 'string') {
@@ -311,7 +311,7 @@ export class Explorer {
         x.crash(`crash at ${where}`);
         return x;
       };
-      const rebuilt = () => statesAt(model, { ...rec, histLen: len }, seed, this.o.nestedBounds, true).states;
+      const rebuilt = () => statesAt(model, { ...rec, histLen: len }, seed, this.o.nestedBounds, true, this.#blocks).states;
       for (let c = 0; c < nested.keys.length && !this.#done; c++) {
         const s = nested.states?.[c];
         const input: CrashInput = { key: nested.keys[c], images: s?.images, rebuild: () => rebuilt()[c].images };
@@ -327,7 +327,7 @@ export class Explorer {
     const known = out.nested.get(ck);
     if (known) return { keys: known };
     const rec = out.recs![j];
-    const { states, exhaustive } = statesAt(model, { ...rec, histLen: 0 }, seed, this.o.nestedBounds, true);
+    const { states, exhaustive } = statesAt(model, { ...rec, histLen: 0 }, seed, this.o.nestedBounds, true, this.#blocks);
     const keys = Int32Array.from(states, (s) => this.#id(imagesKey(s.images, this.#blocks)));
     // Buffered states beyond the exhaustive bound are sampled with the seed; every other set is a function of the snapshots.
     if (exhaustive || model !== 'buffered') out.nested.set(ck, keys);

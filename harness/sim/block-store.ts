@@ -62,6 +62,19 @@ export class BlockStore {
     return id;
   }
 
+  readonly #mixes = new Map<string, Uint8Array>();
+  /**
+   * The stored block for a mix of two blocks named `how` (a torn write's sector mask),
+   * built by `build` the first time: the same tear of the same two blocks recurs at many
+   * crash points and is built and stored once.
+   */
+  mix(a: Uint8Array, b: Uint8Array, how: string, build: () => Uint8Array): Uint8Array {
+    const key = `${this.id(a)}|${this.id(b)}|${how}`;
+    let m = this.#mixes.get(key);
+    if (m === undefined) this.#mixes.set(key, (m = this.intern(build())));
+    return m;
+  }
+
   /** Distinct block contents stored so far. */
   get size(): number {
     return this.#ids.size;

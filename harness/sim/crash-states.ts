@@ -1,4 +1,5 @@
 import type { DiskLabel } from '../../src/device/disk-label.ts';
+import type { BlockStore } from './block-store.ts';
 import { Prng } from './prng.ts';
 import { LABEL_ADDR, type DeviceSnapshot, type DiskImage } from './sim-device.ts';
 import type { PointInfo } from './world.ts';
@@ -133,7 +134,7 @@ export function bufferedStates(snaps: readonly DeviceSnapshot[], seed: number, b
 }
 
 /** Torn model: the block write at the crash point leaves a mix of old and new sectors. */
-export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | undefined, seed: number, halvesOnly = false): CrashState[] {
+export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | undefined, seed: number, halvesOnly = false, store?: BlockStore): CrashState[] {
   if (!next || next.kind !== 'write' || next.data === undefined || next.addr === undefined) return [];
   const base = latestImages(snaps);
   const dev = base[next.device];
@@ -151,11 +152,15 @@ export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | u
     masks.push({ name: `mask${bits.map((b) => (b ? 1 : 0)).join('')}`, isNew: (i) => bits[i] });
   }
   return masks.map((m) => {
-    const mixed = new Uint8Array(size);
-    for (let i = 0; i < sectors; i++) {
-      const src = m.isNew(i) ? next.data! : old;
-      mixed.set(src.subarray(i * SECTOR_BYTES, (i + 1) * SECTOR_BYTES), i * SECTOR_BYTES);
-    }
+    const build = () => {
+      const mixed = new Uint8Array(size);
+      for (let i = 0; i < sectors; i++) {
+        const src = m.isNew(i) ? next.data! : old;
+        mixed.set(src.subarray(i * SECTOR_BYTES, (i + 1) * SECTOR_BYTES), i * SECTOR_BYTES);
+      }
+      return mixed;
+    };
+    const mixed = store ? store.mix(old, next.data!, m.name, build) : build();
     const blocks = new Map(dev.blocks);
     blocks.set(next.addr!, mixed);
     const images = base.slice();
