@@ -24,6 +24,18 @@ export const replicatedWorkloads: readonly Workload<DiskOp>[] = [
   { name: 'rd-same-address', clients: [[w(0, 11), f, r(1)], [w(0, 12), w(1, 13)], [r(0), w(2, 14), f]] },
   // Two writers race on one address and each reads it back: a lost lock shows as mirrors that disagree.
   { name: 'rd-write-race', clients: [[w(0, 21), r(0)], [w(0, 22), r(0)]] },
+  // Several rounds of racing writers and a reader whose own writes are the points where a
+  // disk can fail between its reads: without the lock the mirrors end different, and a
+  // read from the survivor then contradicts an earlier read (caught under most seeds, not
+  // one lucky interleaving).
+  {
+    name: 'rd-lost-lock',
+    clients: [
+      [w(0, 31), w(0, 33), w(0, 35)],
+      [w(0, 32), w(0, 34), w(0, 36)],
+      [r(0), w(1, 37), r(0), w(1, 38), r(0), w(1, 39), r(0)],
+    ],
+  },
 ];
 
 /** ReplicatedDisk (or a subclass, for mutants) as a recovery procedure over two devices. */
