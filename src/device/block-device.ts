@@ -14,7 +14,11 @@ export interface BlockDevice {
   readonly numBlocks: number;
   /** Reads one block. The returned buffer is the caller's own copy. */
   read(addr: number): Promise<Uint8Array>;
-  /** Writes one block. The device keeps no reference to `data` after the call returns. */
+  /**
+   * Writes one block. The caller must not change `data` until the returned promise
+   * settles (as with fs.write); the device keeps no reference to it after that. This lets
+   * a layer pass a block down without copying it at every level.
+   */
   write(addr: number, data: Uint8Array): Promise<void>;
   /**
    * Optional: writes blocks to addr, addr+1, ... in one call (one system call on files).

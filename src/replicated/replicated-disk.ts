@@ -146,8 +146,9 @@ export class ReplicatedDisk implements BlockDevice {
     this.#checkOpen();
     checkAddress(addr, this.numBlocks);
     checkBlock(data, this.blockSize);
-    const copy = new Uint8Array(data);
-    return this.#locks.withLock(addr, () => this.writeLocked(addr, [copy]));
+    // No copy: the caller keeps `data` unchanged until this resolves (BlockDevice contract),
+    // so both mirrors get the same bytes.
+    return this.#locks.withLock(addr, () => this.writeLocked(addr, [data]));
   }
 
   async writev(addr: number, blocks: readonly Uint8Array[]): Promise<void> {
@@ -156,9 +157,9 @@ export class ReplicatedDisk implements BlockDevice {
     if (blocks.length === 0) return;
     checkRange(addr, blocks.length, this.numBlocks);
     for (const b of blocks) checkBlock(b, this.blockSize);
-    const copies = blocks.map((b) => new Uint8Array(b));
-    const addrs = copies.map((_, i) => addr + i);
-    return this.#locks.withLocks(addrs, () => this.writeLocked(addr, copies));
+    const list = [...blocks];
+    const addrs = list.map((_, i) => addr + i);
+    return this.#locks.withLocks(addrs, () => this.writeLocked(addr, list));
   }
 
   /** Flushes both disks at once; concurrent callers share one flush per disk. */
