@@ -159,12 +159,12 @@ export class MailStore {
     const perBlock = g.blockSize / DIR_ENTRY_BYTES;
     const slot = await this.disk.transaction(async (tx) => {
       for (let b = 0; b < g.dirBlocks; b++) {
-        const blk = (await tx.read(1 + b)).slice();
+        const blk = await tx.read(1 + b);
         for (let e = 0; e < perBlock && b * perBlock + e < g.maxUsers; e++) {
           if (decodeDirEntry(blk, e) !== undefined) continue;
           blk[e * DIR_ENTRY_BYTES] = user.length;
           blk.set(Buffer.from(user, 'ascii'), e * DIR_ENTRY_BYTES + 1);
-          tx.write(1 + b, blk);
+          tx.writeOwned(1 + b, blk);
           return b * perBlock + e;
         }
       }
@@ -302,7 +302,7 @@ export class MailStore {
       const { first, count } = partitionRange(g, p);
       if (count === 0) continue;
       const addr = g.bitmapStart + p;
-      const bm = (await tx.read(addr)).slice();
+      const bm = await tx.read(addr);
       const taken = got.length;
       const start = this.#scanHint[p] < count ? this.#scanHint[p] : 0;
       // Scan from the hint to the end, then from 0 to the hint: bounded by 2*count bits.
@@ -322,7 +322,7 @@ export class MailStore {
           }
         }
       }
-      if (got.length > taken) tx.write(addr, bm);
+      if (got.length > taken) tx.writeOwned(addr, bm);
     }
     if (got.length < n) throw new StoreFullError(`no room for a message of ${n} blocks`);
     return got;
@@ -341,14 +341,14 @@ export class MailStore {
     }
     for (const [p, list] of byPartition) {
       const addr = g.bitmapStart + p;
-      const bm = (await tx.read(addr)).slice();
+      const bm = await tx.read(addr);
       const { first } = partitionRange(g, p);
       for (const b of list) {
         const bit = b - first;
         invariant(bm[bit >> 3] & (1 << (bit & 7)), () => `freeing block ${b}, which is not allocated`);
         bm[bit >> 3] &= ~(1 << (bit & 7));
       }
-      tx.write(addr, bm);
+      tx.writeOwned(addr, bm);
     }
   }
 
@@ -363,10 +363,11 @@ export class MailStore {
     for (let i = 0; i < K; i++) {
       const kk = (k + i) % K;
       const addr = indexBlockAddr(g, slot, kk);
-      const blk = (await tx.read(addr)).slice();
+      const shared = await tx.readShared(addr);
+      if (view(shared).getUint32(8, true) >= per) continue;
+      const blk = shared.slice();
       const v = view(blk);
       const count = v.getUint32(8, true);
-      if (count >= per) continue;
       for (let j = 0; j < per; j++) {
         const off = INDEX_HEADER_BYTES + j * INDEX_ENTRY_BYTES;
         if (v.getUint32(off + 12, true) !== 0) continue;
@@ -379,7 +380,7 @@ export class MailStore {
         v.setUint32(off + 4, head, true);
         v.setUint32(off + 8, length, true);
         v.setUint32(off + 12, 1, true);
-        tx.write(addr, blk);
+        tx.writeOwned(addr, blk);
         return { id: seq * K + kk, seq, k: kk, j, head, length };
       }
       invariant(false, () => `index block ${addr} counts ${count} entries but has no free one`);
@@ -392,7 +393,7 @@ export class MailStore {
     const K = g.indexBlocksPerUser;
     const k = id % K;
     const seq = Math.floor(id / K);
-    const v = view(await tx.read(indexBlockAddr(g, slot, k)));
+    const v = view(await tx.readShared(indexBlockAddr(g, slot, k)));
     const per = entriesPerIndexBlock(g.blockSize);
     for (let j = 0; j < per; j++) {
       const off = INDEX_HEADER_BYTES + j * INDEX_ENTRY_BYTES;
@@ -405,13 +406,13 @@ export class MailStore {
 
   protected async removeIndexEntry(tx: Transaction, slot: number, entry: IndexEntry): Promise<void> {
     const addr = indexBlockAddr(this.geometry, slot, entry.k);
-    const blk = (await tx.read(addr)).slice();
+    const blk = await tx.read(addr);
     const v = view(blk);
     const off = INDEX_HEADER_BYTES + entry.j * INDEX_ENTRY_BYTES;
     invariant(v.getUint32(off + 12, true) === 1 && v.getUint32(off, true) === entry.seq, () => `index entry ${entry.id} vanished under its own transaction`);
     blk.fill(0, off, off + INDEX_ENTRY_BYTES);
     v.setUint32(8, v.getUint32(8, true) - 1, true);
-    tx.write(addr, blk);
+    tx.writeOwned(addr, blk);
   }
 
   /** Writes a message into its head block and extra blocks. */
@@ -430,20 +431,20 @@ export class MailStore {
     const inlineAt = HEAD_HEADER_BYTES + 4 * nExtra;
     const inline = Math.min(message.length, B - inlineAt);
     head.set(message.subarray(0, inline), inlineAt);
-    tx.write(blocks[0], head);
+    tx.writeOwned(blocks[0], head);
     let pos = inline;
     for (let i = 0; i < nExtra; i++) {
       const blk = new Uint8Array(B);
       blk.set(message.subarray(pos, pos + B));
       pos += B;
-      tx.write(blocks[1 + i], blk);
+      tx.writeOwned(blocks[1 + i], blk);
     }
     invariant(pos >= message.length, 'message not fully written');
   }
 
   /** The blocks (head first) of the message whose head block is `head`. */
   protected async messageBlocks(tx: Transaction, head: number): Promise<number[]> {
-    const v = view(await tx.read(head));
+    const v = view(await tx.readShared(head));
     invariant(v.getUint32(0, true) === HEAD_MAGIC, () => `block ${head} is not a message head`);
     const nExtra = v.getUint32(8, true);
     const out = [head];
@@ -453,7 +454,7 @@ export class MailStore {
 
   protected async readMessage(tx: Transaction, entry: { head: number; length: number }): Promise<Uint8Array> {
     const B = this.geometry.blockSize;
-    const head = await tx.read(entry.head);
+    const head = await tx.readShared(entry.head);
     const v = view(head);
     invariant(v.getUint32(0, true) === HEAD_MAGIC, () => `block ${entry.head} is not a message head`);
     const length = v.getUint32(4, true);
@@ -466,7 +467,7 @@ export class MailStore {
     out.set(head.subarray(inlineAt, inlineAt + inline));
     let pos = inline;
     for (let i = 0; i < nExtra; i++) {
-      const blk = await tx.read(v.getUint32(HEAD_HEADER_BYTES + 4 * i, true));
+      const blk = await tx.readShared(v.getUint32(HEAD_HEADER_BYTES + 4 * i, true));
       out.set(blk.subarray(0, Math.min(B, length - pos)), pos);
       pos += B;
     }
@@ -480,7 +481,7 @@ export class MailStore {
     const per = entriesPerIndexBlock(g.blockSize);
     const out: IndexEntry[] = [];
     for (let k = 0; k < K; k++) {
-      const v = view(await tx.read(indexBlockAddr(g, slot, k)));
+      const v = view(await tx.readShared(indexBlockAddr(g, slot, k)));
       if (v.getUint32(8, true) === 0) continue;
       for (let j = 0; j < per; j++) {
         const off = INDEX_HEADER_BYTES + j * INDEX_ENTRY_BYTES;

@@ -34,6 +34,9 @@ function settledOf(p: Pending): Promise<void> {
   ));
 }
 
+/** Installed blocks kept in memory for reads (4 MiB at 4 KiB blocks). */
+const CLEAN_CACHE_BLOCKS = 1024;
+
 /** A committed, not yet installed block: the newest committed value of its address. */
 interface OverlayEntry {
   data: Uint8Array;
@@ -69,6 +72,13 @@ export interface InstallCut {
  * everything queued before it, so the log order is a serial order: serializable, and
  * nothing waits on a lock, so nothing deadlocks.
  *
+ * Ownership of blocks: every buffer the log holds as data (a transaction's writes, the
+ * overlay, the clean cache of installed blocks) is immutable from the moment it enters:
+ * write()/writev() and Transaction.write() copy the caller's bytes, writeOwned() takes a
+ * buffer its caller gives up. So one buffer serves as the log record's data, the overlay
+ * value, the block installed home and the clean-cache value, and readShared() hands it to
+ * readers without a copy; read() copies only because its caller may modify the result.
+ *
  * Seams for the harness's deliberately broken variants (subclass and override; no test
  * branches in the hot path):
  *   writeGroup(records)   append + flushLog; (a) ack before the flush: don't await flushLog
@@ -103,6 +113,13 @@ export class LogDisk implements TransactionalDisk, TxSource {
   #committedSeq: number;
 
   readonly #overlay = new Map<number, OverlayEntry>();
+  /**
+   * Installed blocks, kept after they leave the overlay so that hot blocks are not read
+   * back from the device: address -> the value installed there, which is the committed
+   * value whenever the address is not in the overlay (the overlay is looked up first, and
+   * every later install of the address replaces the entry). Bounded, oldest install first out.
+   */
+  readonly #clean = new Map<number, Uint8Array>();
   readonly #versions = new Map<number, number>();
   /**
    * The version of every address not in #versions: at least the seq of every entry pruned
@@ -150,7 +167,8 @@ export class LogDisk implements TransactionalDisk, TxSource {
   async read(addr: number): Promise<Uint8Array> {
     this.#checkUsable();
     checkAddress(addr, this.numBlocks);
-    return this.readCommitted(addr);
+    const data = await this.readCommittedShared(addr);
+    return data.slice();
   }
 
   /** A one-block transaction: durable when it resolves. */
@@ -269,10 +287,24 @@ export class LogDisk implements TransactionalDisk, TxSource {
     return this.#versions.size;
   }
 
-  async readCommitted(addr: number): Promise<Uint8Array> {
-    this.#checkUsable();
+  /**
+   * Committed data without a copy: an overlay or clean-cache buffer (immutable, see the
+   * class comment), or the device's fresh copy. The caller must not modify it.
+   */
+  readCommittedShared(addr: number): Promise<Uint8Array> {
+    try {
+      this.#checkUsable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const e = this.#overlay.get(addr);
-    if (e) return e.data.slice();
+    if (e) return Promise.resolve(e.data);
+    const c = this.#clean.get(addr);
+    if (c) return Promise.resolve(c);
+    return this.#readDevice(addr);
+  }
+
+  async #readDevice(addr: number): Promise<Uint8Array> {
     try {
       return await this.device.read(this.layout.dataStart + addr);
     } catch (err) {
@@ -469,6 +501,9 @@ export class LogDisk implements TransactionalDisk, TxSource {
     for (const [addr, e] of blocks) {
       if (this.#overlay.get(addr) !== e) continue;
       this.#overlay.delete(addr);
+      this.#clean.delete(addr);
+      if (this.#clean.size >= CLEAN_CACHE_BLOCKS) this.#clean.delete(this.#clean.keys().next().value!);
+      this.#clean.set(addr, e.data);
       // Installed: the address falls back to the floor, raised past its version so that a
       // transaction that read it before still sees a change. The table stays bounded by the overlay.
       const v = this.#versions.get(addr);

@@ -5,10 +5,26 @@ export interface Transaction {
   readonly blockSize: number;
   /** Number of addressable data blocks. */
   readonly numBlocks: number;
-  /** Reads a block as this transaction sees it: its own writes first, then committed data. */
+  /**
+   * Reads a block as this transaction sees it: its own writes first, then committed data.
+   * The returned buffer is the caller's own copy.
+   */
   read(addr: number): Promise<Uint8Array>;
+  /**
+   * Like read(), without the copy: the returned buffer may be shared with the store and
+   * with other transactions, so the caller must never modify it. The store never modifies
+   * it either (committed and buffered blocks are immutable), so it stays valid to read for
+   * as long as the caller likes.
+   */
+  readShared(addr: number): Promise<Uint8Array>;
   /** Buffers a block write until commit. Validates at once (typed errors); keeps a copy of `data`. */
   write(addr: number, data: Uint8Array): void;
+  /**
+   * Like write(), without the copy: the transaction takes `data` itself, and the caller
+   * must never modify it afterwards (it may be written to the log, kept as committed data
+   * and handed to other readers by readShared()).
+   */
+  writeOwned(addr: number, data: Uint8Array): void;
 }
 
 /** What status() reports about a store. */

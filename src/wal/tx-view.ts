@@ -8,8 +8,11 @@ export interface TxSource {
   readonly numBlocks: number;
   /** The version (seq of the last committed writer, 0 if unknown) of an address, now. */
   versionOf(addr: number): number;
-  /** Reads committed, durable data. */
-  readCommitted(addr: number): Promise<Uint8Array>;
+  /**
+   * Reads committed, durable data. The buffer may be shared (the caller must not modify
+   * it); the source never modifies it either.
+   */
+  readCommittedShared(addr: number): Promise<Uint8Array>;
 }
 
 /**
@@ -17,6 +20,10 @@ export interface TxSource {
  * address it read, taken before the read starts, so that a commit that lands during the
  * read shows up as a version change at validation (a false conflict at worst, never a
  * missed one).
+ *
+ * Ownership: every buffer in `writes` is immutable from the moment it is put there (a
+ * copy made by write(), or a buffer the caller gave up with writeOwned()). That is what
+ * lets readShared() hand it out, and the log keep it as committed data without a copy.
  */
 export class TxView implements Transaction {
   readonly blockSize: number;
@@ -33,12 +40,20 @@ export class TxView implements Transaction {
   }
 
   async read(addr: number): Promise<Uint8Array> {
-    this.#checkLive();
-    checkAddress(addr, this.numBlocks);
+    return (await this.readShared(addr)).slice();
+  }
+
+  readShared(addr: number): Promise<Uint8Array> {
+    try {
+      this.#checkLive();
+      checkAddress(addr, this.numBlocks);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const own = this.writes.get(addr);
-    if (own) return own.slice();
+    if (own) return Promise.resolve(own);
     if (!this.reads.has(addr)) this.reads.set(addr, this.#src.versionOf(addr));
-    return this.#src.readCommitted(addr);
+    return this.#src.readCommittedShared(addr);
   }
 
   write(addr: number, data: Uint8Array): void {
@@ -46,6 +61,13 @@ export class TxView implements Transaction {
     checkAddress(addr, this.numBlocks);
     checkBlock(data, this.blockSize);
     this.writes.set(addr, new Uint8Array(data));
+  }
+
+  writeOwned(addr: number, data: Uint8Array): void {
+    this.#checkLive();
+    checkAddress(addr, this.numBlocks);
+    checkBlock(data, this.blockSize);
+    this.writes.set(addr, data);
   }
 
   /** Ends this run: later calls through a leaked reference are refused. */
