@@ -7,6 +7,7 @@ import { World, type FailureAt, type PointInfo } from './sim/world.ts';
 import { entriesOf, History, type HistoryEvent } from './spec/history.ts';
 import { checkHistory, describeEntry } from './spec/linearizability.ts';
 import type { Target, Workload } from './target.ts';
+import { valueKey } from './values.ts';
 
 export interface ExploreOptions {
   seed: number;
@@ -24,10 +25,16 @@ export interface ExploreOptions {
   onlyPoint?: number;
   /** Keep at most this many counterexamples per model. */
   keepViolations: number;
+  /**
+   * Reuse recovery outcomes and verdicts across crash states that lead to the same crash
+   * images or the same history (default true). Off, every state runs its recovery and its
+   * check afresh: slower, same results (what the tests compare).
+   */
+  reuse: boolean;
   onProgress?: (model: CrashModel, done: number, total: number) => void;
 }
 
-export const DEFAULT_EXPLORE: ExploreOptions = { seed: 1, models: ['sync', 'buffered', 'torn', 'fail'], depth: 2, bounds: DEFAULT_BOUNDS, nestedBounds: { exhaustivePending: 4, sampled: 6 }, checkSteps: 100_000, stopAtFirst: false, keepViolations: 3 };
+export const DEFAULT_EXPLORE: ExploreOptions = { seed: 1, models: ['sync', 'buffered', 'torn', 'fail'], depth: 2, bounds: DEFAULT_BOUNDS, nestedBounds: { exhaustivePending: 4, sampled: 6 }, checkSteps: 100_000, stopAtFirst: false, keepViolations: 3, reuse: true };
 
 export interface ModelStats {
   states: number;
@@ -163,6 +170,8 @@ interface RecoveryOutcome {
   readonly readError?: string;
   /** Interned id of the read-back event as JSON (part of the nested memo key, as the history is). */
   readonly readBackId?: number;
+  /** Interned id of every read-back's contents (with the history key, names the history that is checked). */
+  readonly readBacksId?: number;
   /** Device states at each recovery point, then after the read-back (recorded on request). */
   readonly recs?: { info: PointInfo | undefined; snaps: DeviceSnapshot[] }[];
   /** Nested crash states per (model, recovery point), where they do not depend on the seed. */
@@ -192,8 +201,11 @@ export class Explorer {
   /** Long keys (images, histories) interned to small numbers, so the memo keys stay short. */
   readonly #keyIds = new Map<string, number>();
   #reuses = 0;
-  /** Recoveries actually run, and reuses of a cached one (for the curious: see `counters`). */
-  readonly counters = { recoveries: 0, reused: 0, audits: 0 };
+  /** Verdicts by (model, history key): see #check. */
+  readonly #verdicts = new Map<string, { verdict: 'ok' | 'violation' | 'unknown'; detail: string }>();
+  #verdictReuses = 0;
+  /** Recoveries actually run and reuses of a cached one; histories judged again on reuse (for the curious). */
+  readonly counters = { recoveries: 0, reused: 0, audits: 0, verdictsReused: 0, verdictAudits: 0 };
 
   constructor(target: Target, workload: Workload, options: Partial<ExploreOptions> = {}) {
     this.target = target;
@@ -277,24 +289,32 @@ export class Explorer {
     // Record recovery's points whenever a nested crash could want them: re-running a recovery costs more than its snapshots.
     const record = this.o.depth > 0 && this.#model !== 'fail' && extra.probe === undefined && !extra.failures?.length;
     const out = await this.#outcome(okey, input, extra, record);
-    const h = hist();
     if (typeof out === 'string') {
-      this.#count('violation', point, path, out, h);
+      this.#count('violation', point, path, out, hist());
       return this.#outcomes.get(okey)?.points ?? 0;
     }
     if (out.recoveryError !== undefined) {
-      this.#count('violation', point, path, `recovery failed: ${out.recoveryError}`, h);
+      this.#count('violation', point, path, `recovery failed: ${out.recoveryError}`, hist());
       return out.points;
     }
     this.#recoveryPoints.set(memoKey, out.points);
-    const histLen = h.events.length;
-    if (out.readBacks.length > 0) h.observe(READ_BACK_LABEL, out.readBacks[0]);
-    if (out.readBacks.length > 1) h.observe(`read-back after disk ${extra.probe} failed`, out.readBacks[1]);
+    // The history up to the crash plus the read-backs; built only when something needs its events.
+    let full: Hist | undefined;
+    let histLen = 0;
+    const h = (): Hist => {
+      if (full) return full;
+      full = hist();
+      histLen = full.events.length;
+      if (out.readBacks.length > 0) full.observe(READ_BACK_LABEL, out.readBacks[0]);
+      if (out.readBacks.length > 1) full.observe(`read-back after disk ${extra.probe} failed`, out.readBacks[1]);
+      return full;
+    };
     if (out.readError !== undefined) {
-      this.#count('violation', point, path, `read-back failed: ${out.readError}`, h);
+      this.#count('violation', point, path, `read-back failed: ${out.readError}`, h());
       return out.points;
     }
-    this.#check(h, point, path);
+    // hkey names the history up to the crash exactly, readBacksId the observations: together, the history checked.
+    this.#check(`${hkey}|${out.readBacksId}`, h, point, path);
     if (depth <= 0 || this.#done || extra.probe !== undefined) return out.points;
     // Crash recovery at each of its points, and once after it finished and was read back.
     const recs = out.recs!;
@@ -305,13 +325,12 @@ export class Explorer {
       const nested = this.#nestedStates(out, model, j, seed);
       const where = rec.info ? `recovery point ${j + 1}` : 'after recovery';
       const key2 = this.#id(rec.info ? `${hkey}C` : `${hkey}O${out.readBackId}C`);
-      const len = rec.info ? histLen : histLen + 1;
       const h2 = () => {
-        const x = h.prefix(len);
+        const x = h().prefix(rec.info ? histLen : histLen + 1);
         x.crash(`crash at ${where}`);
         return x;
       };
-      const rebuilt = () => statesAt(model, { ...rec, histLen: len }, seed, this.o.nestedBounds, true, this.#blocks).states;
+      const rebuilt = () => statesAt(model, { ...rec, histLen: 0 }, seed, this.o.nestedBounds, true, this.#blocks).states;
       for (let c = 0; c < nested.keys.length && !this.#done; c++) {
         const s = nested.states?.[c];
         const input: CrashInput = { key: nested.keys[c], images: s?.images, rebuild: () => rebuilt()[c].images };
@@ -339,7 +358,7 @@ export class Explorer {
    * reuse runs it again and compares; a difference is returned as a violation's detail.
    */
   async #outcome(okey: string, input: CrashInput, extra: { failures?: FailureAt[]; probe?: number }, record: boolean): Promise<RecoveryOutcome | string> {
-    const cached = this.#outcomes.get(okey);
+    const cached = this.o.reuse ? this.#outcomes.get(okey) : undefined;
     if (cached && (cached.recs || !record)) {
       this.counters.reused++;
       if (++this.#reuses % AUDIT_EVERY !== 0) return cached;
@@ -383,13 +402,14 @@ export class Explorer {
     } catch (err) {
       return { images, points, readBacks, readError: errCode(err), nested };
     }
-    const readBackId = this.#id(JSON.stringify({ type: 'observe', label: READ_BACK_LABEL, obs: readBacks[0] }));
+    const readBackId = this.#id(`O${valueKey(readBacks[0])}`);
+    const readBacksId = readBacks.length === 1 ? readBackId : this.#id(`O${valueKey(readBacks[0])}O${valueKey(readBacks[1])}`);
     recs?.push({ info: undefined, snaps: devs.map((d) => d.snapshot()) });
-    return { images, points, readBacks, readBackId, recs, nested };
+    return { images, points, readBacks, readBackId, readBacksId, recs, nested };
   }
 
   #fingerprint(o: RecoveryOutcome, withRecs: boolean): string {
-    const head = `${o.points}|${o.recoveryError ?? ''}|${o.readError ?? ''}|${JSON.stringify(o.readBacks)}`;
+    const head = `${o.points}|${o.recoveryError ?? ''}|${o.readError ?? ''}|${valueKey(o.readBacks)}`;
     if (!withRecs || !o.recs) return head;
     if (o.fingerprint === undefined) {
       const b = this.#blocks;
@@ -446,18 +466,42 @@ export class Explorer {
     }
   }
 
-  #check(h: Hist, point: number, path: () => string[]): void {
-    const errors = h.events.filter((e) => e.type === 'return' && e.error);
-    if (errors.length) {
-      this.#count('violation', point, path, `an operation failed: ${(errors[0] as { error: string }).error}`, h);
-      return;
+  /**
+   * Checks the history `h` builds against the spec. `key` names that history exactly (its
+   * events up to the crash, then the read-backs' contents), and the check is a pure
+   * function of the history, so a verdict is computed once per distinct key and model and
+   * every crash state that leads to the same history gets it. Every AUDIT_EVERY-th reuse
+   * checks the history again and reports a violation if the verdict differs.
+   */
+  #check(key: string, h: () => Hist, point: number, path: () => string[]): void {
+    const vkey = `${this.#model}|${key}`;
+    let v = this.o.reuse ? this.#verdicts.get(vkey) : undefined;
+    if (v !== undefined) {
+      this.counters.verdictsReused++;
+      if (++this.#verdictReuses % AUDIT_EVERY === 0) {
+        this.counters.verdictAudits++;
+        const again = this.#judge(h());
+        if (again.verdict !== v.verdict || again.detail !== v.detail) {
+          this.#count('violation', point, path, `the check is not a function of the history: the same history was judged ${v.verdict} and then ${again.verdict}`, h());
+          return;
+        }
+      }
+    } else {
+      v = this.#judge(h());
+      this.#verdicts.set(vkey, v);
     }
-    const spec = this.target.spec(this.#model);
-    const r = checkHistory(spec, entriesOf(h.events), { maxSteps: this.o.checkSteps });
-    this.#count(r.verdict, point, path, r.detail ?? '', h);
+    this.#count(v.verdict, point, path, v.detail, v.verdict === 'violation' ? h() : undefined);
   }
 
-  #count(verdict: 'ok' | 'violation' | 'unknown', point: number, path: () => string[], detail: string, h: Hist): void {
+  #judge(h: Hist): { verdict: 'ok' | 'violation' | 'unknown'; detail: string } {
+    const errors = h.events.filter((e) => e.type === 'return' && e.error);
+    if (errors.length) return { verdict: 'violation', detail: `an operation failed: ${(errors[0] as { error: string }).error}` };
+    const spec = this.target.spec(this.#model);
+    const r = checkHistory(spec, entriesOf(h.events), { maxSteps: this.o.checkSteps });
+    return { verdict: r.verdict, detail: r.detail ?? '' };
+  }
+
+  #count(verdict: 'ok' | 'violation' | 'unknown', point: number, path: () => string[], detail: string, h: Hist | undefined): void {
     this.#stats.states++;
     if (verdict === 'unknown') this.#stats.unknown++;
     if (verdict !== 'violation') return;
@@ -472,7 +516,7 @@ export class Explorer {
       point,
       path: path(),
       detail,
-      history: showHistory(h.events),
+      history: showHistory(h!.events),
     });
   }
 }

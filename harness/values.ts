@@ -39,3 +39,48 @@ function zeroBlock(size: number): Buffer {
   if (!b) cache.set(k, (b = Buffer.alloc(size)));
   return b;
 }
+
+/**
+ * A string that identifies a plain value by its contents: equal strings only for values
+ * a spec cannot tell apart. JSON for what JSON keeps exactly (strings, finite numbers,
+ * booleans, null, arrays, plain objects); tagged forms for what JSON would merge or lose
+ * (undefined, NaN, ±Infinity, -0, bigint, byte arrays, Maps, Sets, class instances), so
+ * read-backs can key caches without two different observations sharing a key.
+ */
+export function valueKey(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0) ? String(v) : `#n${Object.is(v, -0) ? '-0' : String(v)}`;
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'undefined':
+      return '#u';
+    case 'bigint':
+      return `#b${v}`;
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        let s = '[';
+        for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + valueKey(v[i]);
+        return `${s}]`;
+      }
+      if (ArrayBuffer.isView(v)) return `#${v.constructor.name}(${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')})`;
+      if (v instanceof Map) return `#Map(${valueKey([...v])})`;
+      if (v instanceof Set) return `#Set(${valueKey([...v])})`;
+      const proto = Object.getPrototypeOf(v);
+      let s = proto === Object.prototype || proto === null ? '{' : `#${(v as object).constructor?.name ?? '?'}{`;
+      let first = true;
+      for (const k of Object.keys(v)) {
+        s += `${first ? '' : ','}${JSON.stringify(k)}:${valueKey((v as Record<string, unknown>)[k])}`;
+        first = false;
+      }
+      return `${s}}`;
+    }
+    default:
+      // Functions and symbols have no contents to compare: never equal to anything else.
+      return `#x${uniqueTag++}`;
+  }
+}
+let uniqueTag = 0;

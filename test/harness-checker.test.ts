@@ -3,6 +3,7 @@ import { atomicDiskSpec, type DiskObs, type DiskOp, type DiskRes } from '../harn
 import { entriesOf, History } from '../harness/spec/history.ts';
 import { checkHistory } from '../harness/spec/linearizability.ts';
 import { transactionalDiskSpec, type TxOp, type TxRes } from '../harness/spec/transactional-disk.ts';
+import { valueKey } from '../harness/values.ts';
 
 type H = History<DiskOp, DiskRes, DiskObs>;
 const W = (addr: number, val: number): DiskOp => ({ t: 'write', addr, val });
@@ -107,5 +108,14 @@ describe('checker on the transactional disk', () => {
     h.ret(h.call(0, tx([[0, 1]])), []);
     h.ret(h.call(0, { t: 'tx', reads: [0], writes: [[1, 3]] }), [0]);
     expect(checkHistory(spec, entriesOf(h.events)).verdict).toBe('violation');
+  });
+});
+
+describe('valueKey: read-backs key the verdict cache only by what a spec can tell apart', () => {
+  it('gives equal values equal keys and tells apart what JSON would merge', () => {
+    expect(valueKey({ a: [1, 'x', null], b: { c: true } })).toBe(valueKey({ a: [1, 'x', null], b: { c: true } }));
+    const distinct = [undefined, null, 0, -0, NaN, Infinity, '0', 1n, [], [undefined], [null], {}, { a: undefined }, new Map([[1, 2]]), new Map(), new Set([1]), new Uint8Array([1, 2]), new Uint8Array([1, 3]), [1, 2]];
+    const keys = distinct.map(valueKey);
+    expect(new Set(keys).size).toBe(distinct.length);
   });
 });

@@ -37,6 +37,16 @@ describe('exploration of our layers', () => {
     const b = await explore(t, w, { seed: 7, models: ['buffered'], depth: 1 });
     expect(strip(a)).toBe(strip(b));
   });
+
+  it('reusing recovery outcomes and verdicts changes nothing: same states, violations and unknowns as running each afresh', async () => {
+    const stats = (r: Awaited<ReturnType<typeof explore>>) => Object.fromEntries(Object.entries(r.byModel).map(([k, v]) => [k, [v!.states, v!.violations, v!.unknown, v!.crashPoints]]));
+    const t = replicatedTarget();
+    const w = t.workloads.find((x) => x.clients.length > 1)!;
+    const fresh = await explore(t, w, { models: ['sync', 'buffered', 'fail'], depth: 1, reuse: false });
+    const reused = await explore(t, w, { models: ['sync', 'buffered', 'fail'], depth: 1 });
+    expect(sumStates(fresh)).toBeGreaterThan(100);
+    expect(stats(reused)).toEqual(stats(fresh));
+  });
 });
 
 describe('checking the checker: mutants are caught', () => {
@@ -105,5 +115,17 @@ describe("a user's own layer, given a spec", () => {
     // The first counterexample: a write returned, the crash came during the flush, the write was gone.
     expect(r.violations[0].history[0]).toBe('client0 {"t":"write","addr":0,"val":1} [0,1] -> null');
     expect(r.violations[0].detail).toContain('read-back');
+  });
+
+  it('a reused verdict is a verdict: every state whose history fails counts as a violation, as when each is checked afresh', async () => {
+    const t = target(false);
+    const fresh = await explore(t, t.workloads[0], { models: ['sync', 'buffered'], depth: 1, reuse: false });
+    const reused = await explore(t, t.workloads[0], { models: ['sync', 'buffered'], depth: 1 });
+    expect(fresh.byModel.sync!.violations).toBeGreaterThan(1);
+    for (const m of ['sync', 'buffered'] as const) {
+      expect(reused.byModel[m]!.states).toBe(fresh.byModel[m]!.states);
+      expect(reused.byModel[m]!.violations).toBe(fresh.byModel[m]!.violations);
+    }
+    expect(reused.violations.map((v) => v.history)).toEqual(fresh.violations.map((v) => v.history));
   });
 });
