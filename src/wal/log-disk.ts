@@ -128,6 +128,8 @@ export class LogDisk implements TransactionalDisk, TxSource {
    */
   #versionFloor = 0;
   readonly #inflight = new Map<number, Pending>();
+  /** Record headers of the group being written (see #writeNextGroup). */
+  #headerScratch = new Uint8Array(0);
   readonly #queue: Pending[] = [];
   #lastEnqueued: Pending | undefined;
   #writer: Promise<void> | undefined;
@@ -436,9 +438,15 @@ export class LogDisk implements TransactionalDisk, TxSource {
       return;
     }
     const group = this.#queue.splice(0, n);
-    // The group's headers share one buffer: one allocation per group, not one per record.
-    // The device below copies what it keeps (BlockDevice.write), so nothing else holds them.
-    const headers = new Uint8Array(group.length * this.blockSize);
+    // The group's headers go into one scratch buffer that every group reuses: the device
+    // below keeps no reference once its write settles (BlockDevice.write), writeGroup
+    // settles only after every write of the group has, and one group is written at a time
+    // (after a failed group nothing more is written). No header allocation per commit: 4 KiB
+    // buffers are what drives the garbage collector's full collections here.
+    const need = group.length * this.blockSize;
+    if (this.#headerScratch.length < need) this.#headerScratch = new Uint8Array(Math.max(need, 2 * this.#headerScratch.length));
+    const headers = this.#headerScratch.subarray(0, need);
+    headers.fill(0);
     const records: LogRecord[] = group.map((p, i) => {
       const seq = this.#nextSeq++;
       const pos = this.#headAbs;
