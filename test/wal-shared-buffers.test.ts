@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
+import { BlockAllocator } from '../src/wal/block-allocator.ts';
 import { LogDisk } from '../src/wal/log-disk.ts';
 import { formatLog } from '../src/wal/log-format.ts';
 
@@ -64,5 +65,32 @@ describe('shared buffers', () => {
     const { disk } = await setup();
     await expect(disk.transaction((tx) => tx.writeOwned(99, blk(1)))).rejects.toMatchObject({ code: 'ERR_INVALID_ADDRESS' });
     await expect(disk.transaction((tx) => tx.writeOwned(0, new Uint8Array(3)))).rejects.toMatchObject({ code: 'ERR_INVALID_BUFFER' });
+  });
+
+  it('read() and Transaction.read() return a whole ArrayBuffer, even where the log holds slab views', async () => {
+    const { disk } = await setup();
+    await disk.write(2, blk(5));
+    await disk.transaction((tx) => tx.write(3, blk(6)));
+    for (const b of [await disk.read(2), await disk.transaction((tx) => tx.read(3))]) {
+      expect(b.byteOffset).toBe(0);
+      expect(b.buffer.byteLength).toBe(BS);
+    }
+  });
+});
+
+describe('block allocator', () => {
+  it('hands out zeroed blocks that never alias, across slabs', () => {
+    const a = new BlockAllocator(64);
+    const blocks = Array.from({ length: 40 }, () => a.alloc());
+    blocks.forEach((b, i) => {
+      expect(b.length).toBe(64);
+      expect(b.every((x) => x === 0)).toBe(true);
+      b.fill(i + 1);
+    });
+    blocks.forEach((b, i) => expect(b.every((x) => x === i + 1)).toBe(true));
+    const src = new Uint8Array(64).fill(9);
+    const c = a.copy(src);
+    src.fill(1);
+    expect(c.every((x) => x === 9)).toBe(true);
   });
 });

@@ -32,6 +32,7 @@ import {
   type MailFormatOptions,
   type MailGeometry,
 } from './mail-layout.ts';
+import { BlockAllocator } from '../wal/block-allocator.ts';
 import { MailboxLocks } from './mailbox-locks.ts';
 import { checkUserName } from './user-name.ts';
 
@@ -78,6 +79,11 @@ export class MailStore {
   readonly geometry: MailGeometry;
   protected readonly disk: TransactionalDisk;
   readonly #locks = new MailboxLocks();
+  /**
+   * Blocks this store fills and then gives up to a transaction (writeOwned): fresh ones
+   * for messages, private copies of shared reads for read-modify-write.
+   */
+  readonly #blocks: BlockAllocator;
   /** Name to slot, mirroring the user directory; changed only after a committed addUser. */
   readonly #slots = new Map<string, number>();
   readonly #names: (string | undefined)[];
@@ -91,6 +97,7 @@ export class MailStore {
   constructor(disk: TransactionalDisk, geometry: MailGeometry, names: (string | undefined)[]) {
     this.disk = disk;
     this.geometry = geometry;
+    this.#blocks = new BlockAllocator(geometry.blockSize);
     this.#names = names;
     names.forEach((n, slot) => n !== undefined && this.#slots.set(n, slot));
     this.#nextIndex = new Array(geometry.maxUsers).fill(0);
@@ -159,7 +166,7 @@ export class MailStore {
     const perBlock = g.blockSize / DIR_ENTRY_BYTES;
     const slot = await this.disk.transaction(async (tx) => {
       for (let b = 0; b < g.dirBlocks; b++) {
-        const blk = await tx.read(1 + b);
+        const blk = this.#blocks.copy(await tx.readShared(1 + b));
         for (let e = 0; e < perBlock && b * perBlock + e < g.maxUsers; e++) {
           if (decodeDirEntry(blk, e) !== undefined) continue;
           blk[e * DIR_ENTRY_BYTES] = user.length;
@@ -302,7 +309,7 @@ export class MailStore {
       const { first, count } = partitionRange(g, p);
       if (count === 0) continue;
       const addr = g.bitmapStart + p;
-      const bm = await tx.read(addr);
+      const bm = this.#blocks.copy(await tx.readShared(addr));
       const taken = got.length;
       const start = this.#scanHint[p] < count ? this.#scanHint[p] : 0;
       // Scan from the hint to the end, then from 0 to the hint: bounded by 2*count bits.
@@ -341,7 +348,7 @@ export class MailStore {
     }
     for (const [p, list] of byPartition) {
       const addr = g.bitmapStart + p;
-      const bm = await tx.read(addr);
+      const bm = this.#blocks.copy(await tx.readShared(addr));
       const { first } = partitionRange(g, p);
       for (const b of list) {
         const bit = b - first;
@@ -365,7 +372,7 @@ export class MailStore {
       const addr = indexBlockAddr(g, slot, kk);
       const shared = await tx.readShared(addr);
       if (view(shared).getUint32(8, true) >= per) continue;
-      const blk = shared.slice();
+      const blk = this.#blocks.copy(shared);
       const v = view(blk);
       const count = v.getUint32(8, true);
       for (let j = 0; j < per; j++) {
@@ -406,7 +413,7 @@ export class MailStore {
 
   protected async removeIndexEntry(tx: Transaction, slot: number, entry: IndexEntry): Promise<void> {
     const addr = indexBlockAddr(this.geometry, slot, entry.k);
-    const blk = await tx.read(addr);
+    const blk = this.#blocks.copy(await tx.readShared(addr));
     const v = view(blk);
     const off = INDEX_HEADER_BYTES + entry.j * INDEX_ENTRY_BYTES;
     invariant(v.getUint32(off + 12, true) === 1 && v.getUint32(off, true) === entry.seq, () => `index entry ${entry.id} vanished under its own transaction`);
@@ -420,7 +427,7 @@ export class MailStore {
     const B = this.geometry.blockSize;
     const nExtra = blocks.length - 1;
     invariant(nExtra === extraBlocksFor(message.length, B), 'block count does not match message length');
-    const head = new Uint8Array(B);
+    const head = this.#blocks.alloc();
     const v = view(head);
     v.setUint32(0, HEAD_MAGIC, true);
     v.setUint32(4, message.length, true);
@@ -434,7 +441,7 @@ export class MailStore {
     tx.writeOwned(blocks[0], head);
     let pos = inline;
     for (let i = 0; i < nExtra; i++) {
-      const blk = new Uint8Array(B);
+      const blk = this.#blocks.alloc();
       blk.set(message.subarray(pos, pos + B));
       pos += B;
       tx.writeOwned(blocks[1 + i], blk);

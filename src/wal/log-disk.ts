@@ -11,6 +11,7 @@ import {
   type LogRecord,
   type TailPointer,
 } from './log-format.ts';
+import { BlockAllocator } from './block-allocator.ts';
 import { LogReplay } from './log-replay.ts';
 import type { StoreStatus, Transaction, TransactionalDisk } from './transactional-disk.ts';
 import { TxView, type TxSource } from './tx-view.ts';
@@ -78,6 +79,9 @@ export interface InstallCut {
  * buffer its caller gives up. So one buffer serves as the log record's data, the overlay
  * value, the block installed home and the clean-cache value, and readShared() hands it to
  * readers without a copy; read() copies only because its caller may modify the result.
+ * The log's own copies are carved from shared slabs (block-allocator.ts), so a buffer
+ * readShared() returns may be a view into a larger ArrayBuffer (mind byteOffset); read()
+ * and Transaction.read() return a whole ArrayBuffer of the caller's own.
  *
  * Seams for the harness's deliberately broken variants (subclass and override; no test
  * branches in the hot path):
@@ -128,6 +132,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
    */
   #versionFloor = 0;
   readonly #inflight = new Map<number, Pending>();
+  readonly #blocks: BlockAllocator;
   /** Record headers of the group being written (see #writeNextGroup). */
   #headerScratch = new Uint8Array(0);
   readonly #queue: Pending[] = [];
@@ -159,6 +164,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
     this.layout = layout;
     this.blockSize = layout.blockSize;
     this.numBlocks = layout.dataBlocks;
+    this.#blocks = new BlockAllocator(layout.blockSize);
     this.#tailAbs = this.#headAbs = this.#committedAbs = tail.pos;
     this.#tailSeq = this.#nextSeq = this.#committedSeq = tail.seq;
     this.#tailSlot = tail.slot;
@@ -169,8 +175,8 @@ export class LogDisk implements TransactionalDisk, TxSource {
   async read(addr: number): Promise<Uint8Array> {
     this.#checkUsable();
     checkAddress(addr, this.numBlocks);
-    const data = await this.readCommittedShared(addr);
-    return data.slice();
+    // A whole ArrayBuffer of its own (BlockDevice.read): callers may use .buffer as the block.
+    return (await this.readCommittedShared(addr)).slice();
   }
 
   /** A one-block transaction: durable when it resolves. */
@@ -178,7 +184,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
     this.#checkUsable();
     checkAddress(addr, this.numBlocks);
     checkBlock(data, this.blockSize);
-    return this.#enqueue([addr], [new Uint8Array(data)]).result;
+    return this.#enqueue([addr], [this.#blocks.copy(data)]).result;
   }
 
   /** Writes consecutive blocks, atomically when they fit in one transaction. */
@@ -187,7 +193,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
     if (blocks.length === 0) return;
     checkRange(addr, blocks.length, this.numBlocks);
     for (const b of blocks) checkBlock(b, this.blockSize);
-    const copies = blocks.map((b) => new Uint8Array(b));
+    const copies = blocks.map((b) => this.#blocks.copy(b));
     const commits: Promise<void>[] = [];
     for (let i = 0; i < copies.length; i += this.layout.maxTxBlocks) {
       const chunk = copies.slice(i, i + this.layout.maxTxBlocks);
@@ -293,6 +299,10 @@ export class LogDisk implements TransactionalDisk, TxSource {
    * Committed data without a copy: an overlay or clean-cache buffer (immutable, see the
    * class comment), or the device's fresh copy. The caller must not modify it.
    */
+  copyBlock(data: Uint8Array): Uint8Array {
+    return this.#blocks.copy(data);
+  }
+
   readCommittedShared(addr: number): Promise<Uint8Array> {
     try {
       this.#checkUsable();

@@ -14,7 +14,7 @@ export interface Transaction {
    * Like read(), without the copy: the returned buffer may be shared with the store and
    * with other transactions, so the caller must never modify it. The store never modifies
    * it either (committed and buffered blocks are immutable), so it stays valid to read for
-   * as long as the caller likes.
+   * as long as the caller likes. It may be a view into a larger ArrayBuffer (mind byteOffset).
    */
   readShared(addr: number): Promise<Uint8Array>;
   /** Buffers a block write until commit. Validates at once (typed errors); keeps a copy of `data`. */

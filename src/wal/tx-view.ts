@@ -13,6 +13,8 @@ export interface TxSource {
    * it); the source never modifies it either.
    */
   readCommittedShared(addr: number): Promise<Uint8Array>;
+  /** A copy of one block that the caller owns (cheaper than a fresh ArrayBuffer). */
+  copyBlock(data: Uint8Array): Uint8Array;
 }
 
 /**
@@ -40,6 +42,7 @@ export class TxView implements Transaction {
   }
 
   async read(addr: number): Promise<Uint8Array> {
+    // A whole ArrayBuffer of its own, as callers of read() may expect (.buffer is the block).
     return (await this.readShared(addr)).slice();
   }
 
@@ -60,7 +63,7 @@ export class TxView implements Transaction {
     this.#checkLive();
     checkAddress(addr, this.numBlocks);
     checkBlock(data, this.blockSize);
-    this.writes.set(addr, new Uint8Array(data));
+    this.writes.set(addr, this.#src.copyBlock(data));
   }
 
   writeOwned(addr: number, data: Uint8Array): void {
