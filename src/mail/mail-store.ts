@@ -489,13 +489,18 @@ export class MailStore {
     const out: IndexEntry[] = [];
     for (let k = 0; k < K; k++) {
       const v = view(await tx.readShared(indexBlockAddr(g, slot, k)));
-      if (v.getUint32(8, true) === 0) continue;
-      for (let j = 0; j < per; j++) {
+      // The block's count (kept in the same transactions as its entries, checked by
+      // mailFsck) says when the rest of the block is empty: a mailbox of a few messages is
+      // not a scan of every slot.
+      let left = v.getUint32(8, true);
+      for (let j = 0; j < per && left > 0; j++) {
         const off = INDEX_HEADER_BYTES + j * INDEX_ENTRY_BYTES;
         if (v.getUint32(off + 12, true) !== 1) continue;
+        left--;
         const seq = v.getUint32(off, true);
         out.push({ id: seq * K + k, seq, k, j, head: v.getUint32(off + 4, true), length: v.getUint32(off + 8, true) });
       }
+      invariant(left === 0, () => `index block ${indexBlockAddr(g, slot, k)} counts more entries than it holds`);
     }
     return out.sort((a, b) => a.id - b.id);
   }
