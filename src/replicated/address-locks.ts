@@ -37,7 +37,9 @@ export class AddressLocks {
    * global order every caller uses, so two callers can never wait on each other.
    */
   async withLocks<T>(addrs: readonly number[], fn: () => Promise<T>): Promise<T> {
-    const sorted = addrs.length === 1 ? [addrs[0]] : [...new Set(addrs)].sort((a, b) => a - b);
+    // Callers mostly pass a run of consecutive addresses (a writev), already in order and
+    // distinct: take it as it is rather than building a set and sorting.
+    const sorted = strictlyAscending(addrs) ? addrs : [...new Set(addrs)].sort((a, b) => a - b);
     let held = 0;
     try {
       for (; held < sorted.length; held++) {
@@ -68,4 +70,9 @@ export class AddressLocks {
     if (next) next();
     else this.#locks.delete(addr);
   }
+}
+
+function strictlyAscending(addrs: readonly number[]): boolean {
+  for (let i = 1; i < addrs.length; i++) if (!(addrs[i] > addrs[i - 1])) return false;
+  return true;
 }
