@@ -1,8 +1,9 @@
 import type { TwindiskError } from '../src/errors.ts';
-import { bufferedStates, DEFAULT_BOUNDS, latestImages, tornStates, type CrashBounds, type CrashModel, type CrashState } from './sim/crash-states.ts';
+import { ALL_MODELS, bufferedPlan, bufferedStates, buildImages, DEFAULT_BOUNDS, describe, latestImages, tornChoice, tornImages, tornPlan, tornStates, type CrashBounds, type CrashModel, type CrashState } from './sim/crash-states.ts';
 import { BlockStore } from './sim/block-store.ts';
 import { mixSeed } from './sim/prng.ts';
-import { SimDevice, type DeviceSnapshot, type DiskImage } from './sim/sim-device.ts';
+import { LABEL_ADDR, SimDevice, type DeviceSnapshot, type DiskImage } from './sim/sim-device.ts';
+import type { DiskLabel } from '../src/device/disk-label.ts';
 import { World, type FailureAt, type PointInfo } from './sim/world.ts';
 import { entriesOf, History, type HistoryEvent } from './spec/history.ts';
 import { checkHistory, describeEntry } from './spec/linearizability.ts';
@@ -140,18 +141,46 @@ export function statesAt(model: CrashModel, rec: Recorded, seed: number, bounds:
 
 type Hist = History<unknown, unknown, unknown>;
 
-/** A crash state to recover from: its images (or how to rebuild them) and their key. */
+/** A crash state to recover from: its key, and its images or the lazy set that builds them. */
 interface CrashInput {
   /** Interned id of the images' key. */
   readonly key: number;
   readonly images?: readonly DiskImage[];
-  readonly rebuild?: () => readonly DiskImage[];
+  readonly lazy?: LazyStates;
+  readonly index?: number;
 }
 
-/** Nested crash states at one recovery point: their image keys; the states themselves only when just built. */
-interface NestedStates {
+/**
+ * The crash states a model allows at one recorded point, keyed without building them:
+ * each state's key is computed from block ids per address (the durable or latest map's,
+ * with the state's few changed addresses set), and its images and description are built
+ * only for a state whose recovery must actually run, or whose counterexample is printed.
+ */
+interface LazyStates {
   readonly keys: Int32Array;
-  readonly states?: readonly CrashState[];
+  readonly exhaustive: boolean;
+  images(i: number): readonly DiskImage[];
+  choice(i: number): string;
+}
+
+/** A history built only when something needs its events: `from`'s first `len` events (all: -1), a crash, observations. */
+class LazyHistory {
+  #built: Hist | undefined;
+  constructor(
+    readonly from: Hist | LazyHistory,
+    readonly len: number,
+    readonly crash: string | undefined,
+    readonly observations: readonly (readonly [string, unknown])[] = [],
+  ) {}
+
+  build(): Hist {
+    if (this.#built) return this.#built;
+    const src = this.from instanceof LazyHistory ? this.from.build() : this.from;
+    const h = src.prefix(this.len < 0 ? src.events.length : this.len);
+    if (this.crash !== undefined) h.crash(this.crash);
+    for (const [label, obs] of this.observations) h.observe(label, obs);
+    return (this.#built = h);
+  }
 }
 
 /**
@@ -174,8 +203,8 @@ interface RecoveryOutcome {
   readonly readBacksId?: number;
   /** Device states at each recovery point, then after the read-back (recorded on request). */
   readonly recs?: { info: PointInfo | undefined; snaps: DeviceSnapshot[] }[];
-  /** Nested crash states per (model, recovery point), where they do not depend on the seed. */
-  readonly nested: Map<string, Int32Array>;
+  /** Nested crash states' keys by (recovery point, model), where they do not depend on the seed. */
+  readonly nested: Map<number, Int32Array>;
   /** Lazily computed fingerprint (determinism audit). */
   fingerprint?: string;
 }
@@ -254,17 +283,93 @@ export class Explorer {
       this.o.onProgress?.(model, k, base.recs.length);
       this.#stats.crashPoints++;
       const rec = base.recs[k - 1];
-      const { states, exhaustive } = statesAt(model, rec, mixSeed(this.o.seed, k), this.o.bounds, false, this.#blocks);
-      if (!exhaustive) this.#stats.sampledPoints++;
-      const hist = () => {
-        const h = base.history.prefix(rec.histLen);
-        h.crash(`crash at point ${k}`);
-        return h;
-      };
-      for (let c = 0; c < states.length && !this.#done; c++) {
-        await this.#recoverAndCheck(this.#input(states[c].images), hist, this.#id(`b${rec.histLen}C`), this.o.depth, k, () => [`k=${k} ${model}[${c}] ${states[c].choice}`]);
+      const states = this.#lazyStates(model, rec, mixSeed(this.o.seed, k), this.o.bounds, false);
+      if (!states.exhaustive) this.#stats.sampledPoints++;
+      const hist = new LazyHistory(base.history, rec.histLen, `crash at point ${k}`);
+      const hkey = this.#id(`b${rec.histLen}C`);
+      for (let c = 0; c < states.keys.length && !this.#done; c++) {
+        await this.#recoverAndCheck({ key: states.keys[c], lazy: states, index: c }, hist, hkey, this.o.depth, k, () => [`k=${k} ${model}[${c}] ${states.choice(c)}`]);
       }
     }
+  }
+
+  /** The crash states of `model` at a recorded point, keyed (see LazyStates). */
+  #lazyStates(model: CrashModel, rec: { info: PointInfo | undefined; snaps: DeviceSnapshot[] }, seed: number, bounds: CrashBounds, nested: boolean): LazyStates {
+    const b = this.#blocks;
+    const snaps = rec.snaps;
+    if (model === 'buffered') {
+      const plan = bufferedPlan(snaps, seed, bounds);
+      const keys = new Int32Array(plan.picks.length);
+      const bases = snaps.map((s) => b.idsOfMap(s.durable));
+      if (bases.some((x) => x === null)) {
+        // A map too sparse for per-address arrays: key the built images.
+        plan.picks.forEach((pick, i) => (keys[i] = this.#id(imagesKey(buildImages(snaps, plan.slots, pick), b))));
+      } else {
+        const slotIds = plan.slots.map((slot) => (slot.addr === LABEL_ADDR ? null : slot.options.map((o) => (o ? b.id(o as Uint8Array) : 0))));
+        const lens = bases.map((x) => x!.length);
+        for (const slot of plan.slots) if (slot.addr !== LABEL_ADDR && slot.addr >= lens[slot.device]) lens[slot.device] = slot.addr + 1;
+        const scratch = lens.map((n) => new Int32Array(n));
+        for (let i = 0; i < plan.picks.length; i++) {
+          const pick = plan.picks[i];
+          let key = '';
+          for (let d = 0; d < snaps.length; d++) {
+            let label = snaps[d].durableLabel;
+            let changed = false;
+            const arr = scratch[d];
+            for (let j = 0; j < plan.slots.length; j++) {
+              const slot = plan.slots[j];
+              if (slot.device !== d || pick[j] === 0) continue;
+              if (slot.addr === LABEL_ADDR) label = slot.options[pick[j]] as DiskLabel;
+              else {
+                if (!changed) {
+                  arr.fill(0);
+                  arr.set(bases[d]!);
+                  changed = true;
+                }
+                arr[slot.addr] = slotIds[j]![pick[j]];
+              }
+            }
+            key += deviceKey(snaps[d].failed, label, changed ? b.idOfIds(arr) : b.idOfMap(snaps[d].durable));
+          }
+          keys[i] = this.#id(key);
+        }
+      }
+      return { keys, exhaustive: plan.exhaustive, images: (i) => buildImages(snaps, plan.slots, plan.picks[i]), choice: (i) => describe(plan.slots, plan.picks[i]) };
+    }
+    const latest = latestImages(snaps);
+    const syncKey = this.#id(imagesKey(latest, b));
+    if (model !== 'torn') return { keys: Int32Array.of(syncKey), exhaustive: true, images: () => latest, choice: () => 'sync' };
+    const plan = tornPlan(snaps, rec.info, seed, nested, b);
+    const mixes = plan?.mixes.length ?? 0;
+    // Nested inside recovery: the synchronous state first, then the two half tears.
+    const first = nested ? 1 : 0;
+    const keys = new Int32Array(first + mixes);
+    if (nested) keys[0] = syncKey;
+    if (plan) {
+      const dev = latest[plan.device];
+      const base = b.idsOfMap(dev.blocks);
+      const arr = base && new Int32Array(Math.max(base.length, plan.addr + 1));
+      for (let i = 0; i < mixes; i++) {
+        let key = '';
+        for (let d = 0; d < latest.length; d++) {
+          const im = latest[d];
+          if (d !== plan.device) key += deviceKey(im.failed, im.label, b.idOfMap(im.blocks));
+          else if (arr) {
+            arr.fill(0);
+            arr.set(base!);
+            arr[plan.addr] = b.id(plan.mixes[i].block);
+            key += deviceKey(im.failed, im.label, b.idOfIds(arr));
+          } else key += deviceKey(im.failed, im.label, b.idOfMap(tornImages(plan, i)[d].blocks));
+        }
+        keys[first + i] = this.#id(key);
+      }
+    }
+    return {
+      keys,
+      exhaustive: !nested,
+      images: (i) => (i < first ? latest : tornImages(plan!, i - first)),
+      choice: (i) => (i < first ? 'sync' : tornChoice(plan!, i - first)),
+    };
   }
 
   /**
@@ -275,7 +380,7 @@ export class Explorer {
    */
   async #recoverAndCheck(
     input: CrashInput,
-    hist: () => Hist,
+    hist: LazyHistory,
     hkey: number,
     depth: number,
     point: number,
@@ -290,67 +395,64 @@ export class Explorer {
     const record = this.o.depth > 0 && this.#model !== 'fail' && extra.probe === undefined && !extra.failures?.length;
     const out = await this.#outcome(okey, input, extra, record);
     if (typeof out === 'string') {
-      this.#count('violation', point, path, out, hist());
+      this.#count('violation', point, path, out, hist.build());
       return this.#outcomes.get(okey)?.points ?? 0;
     }
     if (out.recoveryError !== undefined) {
-      this.#count('violation', point, path, `recovery failed: ${out.recoveryError}`, hist());
+      this.#count('violation', point, path, `recovery failed: ${out.recoveryError}`, hist.build());
       return out.points;
     }
     this.#recoveryPoints.set(memoKey, out.points);
     // The history up to the crash plus the read-backs; built only when something needs its events.
-    let full: Hist | undefined;
-    let histLen = 0;
-    const h = (): Hist => {
-      if (full) return full;
-      full = hist();
-      histLen = full.events.length;
-      if (out.readBacks.length > 0) full.observe(READ_BACK_LABEL, out.readBacks[0]);
-      if (out.readBacks.length > 1) full.observe(`read-back after disk ${extra.probe} failed`, out.readBacks[1]);
-      return full;
-    };
+    const observations: [string, unknown][] = [];
+    if (out.readBacks.length > 0) observations.push([READ_BACK_LABEL, out.readBacks[0]]);
+    if (out.readBacks.length > 1) observations.push([`read-back after disk ${extra.probe} failed`, out.readBacks[1]]);
+    const full = new LazyHistory(hist, -1, undefined, observations);
     if (out.readError !== undefined) {
-      this.#count('violation', point, path, `read-back failed: ${out.readError}`, h());
+      this.#count('violation', point, path, `read-back failed: ${out.readError}`, full.build());
       return out.points;
     }
     // hkey names the history up to the crash exactly, readBacksId the observations: together, the history checked.
-    this.#check(`${hkey}|${out.readBacksId}`, h, point, path);
+    this.#check(`${hkey}|${out.readBacksId}`, full, point, path);
     if (depth <= 0 || this.#done || extra.probe !== undefined) return out.points;
     // Crash recovery at each of its points, and once after it finished and was read back.
     const recs = out.recs!;
     const model = this.#model === 'fail' ? 'sync' : this.#model;
+    const keyIn = this.#id(`${hkey}C`);
+    const keyAfter = this.#id(`${hkey}O${out.readBackId}C`);
     for (let j = 0; j < recs.length && !this.#done; j++) {
       const rec = recs[j];
       const seed = mixSeed(this.o.seed, point, j, depth);
       const nested = this.#nestedStates(out, model, j, seed);
       const where = rec.info ? `recovery point ${j + 1}` : 'after recovery';
-      const key2 = this.#id(rec.info ? `${hkey}C` : `${hkey}O${out.readBackId}C`);
-      const h2 = () => {
-        const x = h().prefix(rec.info ? histLen : histLen + 1);
-        x.crash(`crash at ${where}`);
-        return x;
-      };
-      const rebuilt = () => statesAt(model, { ...rec, histLen: 0 }, seed, this.o.nestedBounds, true, this.#blocks).states;
+      // Crashed during recovery: the history so far (no read-back yet); after it: with the read-back.
+      const h2 = new LazyHistory(rec.info ? hist : full, -1, `crash at ${where}`);
+      const key2 = rec.info ? keyIn : keyAfter;
       for (let c = 0; c < nested.keys.length && !this.#done; c++) {
-        const s = nested.states?.[c];
-        const input: CrashInput = { key: nested.keys[c], images: s?.images, rebuild: () => rebuilt()[c].images };
-        await this.#recoverAndCheck(input, h2, key2, depth - 1, point, () => [...path(), `${where} ${model}[${c}] ${(s ?? rebuilt()[c]).choice}`]);
+        await this.#recoverAndCheck({ key: nested.keys[c], lazy: nested, index: c }, h2, key2, depth - 1, point, () => [...path(), `${where} ${model}[${c}] ${nested.choice(c)}`]);
       }
     }
     return out.points;
   }
 
-  /** The crash states inside a recovery at its point j, with their keys; cached on the outcome where the seed plays no part. */
-  #nestedStates(out: RecoveryOutcome, model: CrashModel, j: number, seed: number): NestedStates {
-    const ck = `${model}/${j}`;
+  /**
+   * The crash states inside a recovery at its point j. Their keys are cached on the
+   * outcome where the seed plays no part; the states themselves are rebuilt from the
+   * recorded snapshots only if one of them must be built.
+   */
+  #nestedStates(out: RecoveryOutcome, model: CrashModel, j: number, seed: number): LazyStates {
+    const ck = j * ALL_MODELS.length + ALL_MODELS.indexOf(model);
     const known = out.nested.get(ck);
-    if (known) return { keys: known };
     const rec = out.recs![j];
-    const { states, exhaustive } = statesAt(model, { ...rec, histLen: 0 }, seed, this.o.nestedBounds, true, this.#blocks);
-    const keys = Int32Array.from(states, (s) => this.#id(imagesKey(s.images, this.#blocks)));
+    if (known) {
+      let states: LazyStates | undefined;
+      const rebuilt = () => (states ??= this.#lazyStates(model, rec, seed, this.o.nestedBounds, true));
+      return { keys: known, exhaustive: true, images: (i) => rebuilt().images(i), choice: (i) => rebuilt().choice(i) };
+    }
+    const states = this.#lazyStates(model, rec, seed, this.o.nestedBounds, true);
     // Buffered states beyond the exhaustive bound are sampled with the seed; every other set is a function of the snapshots.
-    if (exhaustive || model !== 'buffered') out.nested.set(ck, keys);
-    return { keys, states };
+    if (states.exhaustive || model !== 'buffered') out.nested.set(ck, states.keys);
+    return states;
   }
 
   /**
@@ -366,7 +468,7 @@ export class Explorer {
       const again = await this.#runRecovery(cached.images, extra, record);
       return this.#fingerprint(again, record) === this.#fingerprint(cached, record) ? cached : `recovery is not a function of its crash images: two runs over the same images differed (${this.#fingerprint(cached, record)} vs ${this.#fingerprint(again, record)})`;
     }
-    const images = cached?.images ?? input.images ?? input.rebuild!();
+    const images = cached?.images ?? input.images ?? input.lazy!.images(input.index!);
     const out = await this.#runRecovery(images, extra, record);
     if (cached && this.#fingerprint(cached, false) !== this.#fingerprint(out, false)) {
       return `recovery is not a function of its crash images: two runs over the same images differed (${this.#fingerprint(cached, false)} vs ${this.#fingerprint(out, false)})`;
@@ -382,7 +484,7 @@ export class Explorer {
     world.failures = extra.failures ?? [];
     const recs: { info: PointInfo | undefined; snaps: DeviceSnapshot[] }[] | undefined = record ? [] : undefined;
     if (recs) world.onPoint = (info) => recs.push({ info, snaps: devs.map((d) => d.snapshot()) });
-    const nested = new Map<string, Int32Array>();
+    const nested = new Map<number, Int32Array>();
     let layer: unknown;
     try {
       layer = await this.target.recovery.recover(devs);
@@ -431,11 +533,7 @@ export class Explorer {
       const rec = base.recs[k - 1];
       const images = latestImages(rec.snaps);
       const input = this.#input(images);
-      const hist = () => {
-        const h = base.history.prefix(rec.histLen);
-        h.crash(`crash at point ${k}`);
-        return h;
-      };
+      const hist = new LazyHistory(base.history, rec.histLen, `crash at point ${k}`);
       for (let i = 0; i < ndev && !this.#done; i++) {
         // After recovery: fail disk i, read back again.
         const r = await this.#recoverAndCheck(input, hist, this.#id(`b${rec.histLen}C`), 0, k, () => [`k=${k} sync, disk ${i} fails after recovery`], { probe: i });
@@ -453,11 +551,7 @@ export class Explorer {
           const imgs = latestImages(rm.snaps);
           const variants: [string, DiskImage[]][] = [['stays dead', imgs]];
           if (this.target.transientFailures) variants.push(['comes back stale', imgs.map((im) => ({ ...im, failed: false }))]);
-          const h = () => {
-            const x = run.history.prefix(rm.histLen);
-            x.crash(`crash at point ${m}`);
-            return x;
-          };
+          const h = new LazyHistory(run.history, rm.histLen, `crash at point ${m}`);
           for (const [what, v] of variants) {
             await this.#recoverAndCheck(this.#input(v), h, this.#id(`f${i}@${k}:${rm.histLen}C`), 0, k, () => [`disk ${i} fails at point ${k}, crash at ${m}, disk ${what}`]);
           }
@@ -473,24 +567,24 @@ export class Explorer {
    * every crash state that leads to the same history gets it. Every AUDIT_EVERY-th reuse
    * checks the history again and reports a violation if the verdict differs.
    */
-  #check(key: string, h: () => Hist, point: number, path: () => string[]): void {
+  #check(key: string, hist: LazyHistory, point: number, path: () => string[]): void {
     const vkey = `${this.#model}|${key}`;
     let v = this.o.reuse ? this.#verdicts.get(vkey) : undefined;
     if (v !== undefined) {
       this.counters.verdictsReused++;
       if (++this.#verdictReuses % AUDIT_EVERY === 0) {
         this.counters.verdictAudits++;
-        const again = this.#judge(h());
+        const again = this.#judge(hist.build());
         if (again.verdict !== v.verdict || again.detail !== v.detail) {
-          this.#count('violation', point, path, `the check is not a function of the history: the same history was judged ${v.verdict} and then ${again.verdict}`, h());
+          this.#count('violation', point, path, `the check is not a function of the history: the same history was judged ${v.verdict} and then ${again.verdict}`, hist.build());
           return;
         }
       }
     } else {
-      v = this.#judge(h());
+      v = this.#judge(hist.build());
       this.#verdicts.set(vkey, v);
     }
-    this.#count(v.verdict, point, path, v.detail, v.verdict === 'violation' ? h() : undefined);
+    this.#count(v.verdict, point, path, v.detail, v.verdict === 'violation' ? hist.build() : undefined);
   }
 
   #judge(h: Hist): { verdict: 'ok' | 'violation' | 'unknown'; detail: string } {
@@ -534,11 +628,13 @@ export function explore(target: Target, workload: Workload, options: Partial<Exp
 /** Identifies crash images by the contents of their blocks (map ids from the store), their labels and failure. */
 function imagesKey(images: readonly DiskImage[], blocks: BlockStore): string {
   let key = '';
-  for (let d = 0; d < images.length; d++) {
-    const im = images[d];
-    key += `/${im.failed ? 'F' : ''}${im.label ? `e${im.label.epoch}.${im.label.index}.${im.label.storeId}` : ''}m${blocks.idOfMap(im.blocks)}`;
-  }
+  for (let d = 0; d < images.length; d++) key += deviceKey(images[d].failed, images[d].label, blocks.idOfMap(images[d].blocks));
   return key;
+}
+
+/** One device's part of an images key (every way of keying images goes through here, so equal images get equal keys). */
+function deviceKey(failed: boolean, label: DiskLabel | undefined, mapId: number): string {
+  return `/${failed ? 'F' : ''}${label ? `e${label.epoch}.${label.index}.${label.storeId}` : ''}m${mapId}`;
 }
 
 function blocksKey(m: ReadonlyMap<number, Uint8Array>, blocks: BlockStore): string {

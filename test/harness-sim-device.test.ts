@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BlockStore } from '../harness/sim/block-store.ts';
 import { bufferedStates, latestImages, tornStates } from '../harness/sim/crash-states.ts';
 import { SimDevice } from '../harness/sim/sim-device.ts';
 import { World, type PointInfo } from '../harness/sim/world.ts';
@@ -104,5 +105,39 @@ describe('crash states', () => {
       expect(new Set(sectors).size).toBe(2);
     }
     expect(latestImages(snaps)[0].blocks.get(0)?.[0]).toBe(1);
+  });
+});
+
+describe('block store: content ids of maps', () => {
+  it('gives a map and a per-address id array with the same contents the same id, and tells different contents apart', () => {
+    const s = new BlockStore();
+    const a = s.intern(block(1));
+    const z = s.intern(new Uint8Array(4096));
+    const m = new Map([[0, a], [3, z]]);
+    const ids = new Int32Array(8);
+    ids[0] = s.id(a);
+    ids[3] = s.id(z);
+    expect(s.idOfIds(ids)).toBe(s.idOfMap(m));
+    expect(s.idOfMap(new Map([[0, block(1)], [3, new Uint8Array(4096)]]))).toBe(s.idOfMap(m));
+    // A zero block written is not the same image as no block there; nor is another address.
+    expect(s.idOfMap(new Map([[0, a]]))).not.toBe(s.idOfMap(m));
+    expect(s.idOfMap(new Map([[0, a], [2, z]]))).not.toBe(s.idOfMap(m));
+    // Sparse maps (blocks far apart) are keyed by pairs, the same way from either side.
+    const far = new Int32Array(10_001);
+    far[10_000] = s.id(a);
+    expect(s.idOfIds(far)).toBe(s.idOfMap(new Map([[10_000, a]])));
+    expect(s.idOfMap(new Map([[10_000, a]]))).not.toBe(s.idOfMap(new Map([[9_999, a]])));
+  });
+
+  it('keeps block bytes exact: interned blocks equal what was written, equal contents share one block', () => {
+    const s = new BlockStore();
+    const x = block(7);
+    const stored = s.intern(x);
+    x[5] ^= 1;
+    expect(stored[5]).toBe(block(7)[5]);
+    expect(s.intern(block(7))).toBe(stored);
+    const y = block(7);
+    y[4095] ^= 1;
+    expect(s.id(y)).not.toBe(s.id(stored));
   });
 });

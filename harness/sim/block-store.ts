@@ -35,7 +35,7 @@ export class BlockStore {
   }
 
   readonly #mapIds = new WeakMap<ReadonlyMap<number, Uint8Array>, number>();
-  readonly #mapKeys = new Map<string, number>();
+  readonly #mapIdArrays = new WeakMap<ReadonlyMap<number, Uint8Array>, Int32Array | null>();
   /**
    * A number that identifies a block map by its contents (equal contents, equal numbers).
    * Maps in snapshots and images are never mutated, so each map's is computed once.
@@ -43,22 +43,73 @@ export class BlockStore {
   idOfMap(m: ReadonlyMap<number, Uint8Array>): number {
     let id = this.#mapIds.get(m);
     if (id !== undefined) return id;
-    let key = '';
-    // Address order without sorting: the maps are dense over a small device.
-    let found = 0;
-    for (let a = 0; found < m.size; a++) {
-      if (a > 4 * m.size + 64) {
-        key = [...m.keys()].sort((x, y) => x - y).map((x) => `${x}:${this.id(m.get(x)!)}`).join(',');
-        break;
-      }
-      const b = m.get(a);
-      if (b === undefined) continue;
-      found++;
-      key += `${a}:${this.id(b)},`;
+    const dense = this.idsOfMap(m);
+    if (dense) id = this.idOfIds(dense);
+    else {
+      // Too sparse for a per-address array: sorted (address, block id) pairs.
+      const addrs = [...m.keys()].sort((x, y) => x - y);
+      const pairs = new Int32Array(1 + 2 * addrs.length);
+      pairs[0] = SPARSE;
+      addrs.forEach((a, i) => {
+        pairs[1 + 2 * i] = a;
+        pairs[2 + 2 * i] = this.id(m.get(a)!);
+      });
+      id = this.#internContent(pairs);
     }
-    id = this.#mapKeys.get(key);
-    if (id === undefined) this.#mapKeys.set(key, (id = this.#mapKeys.size));
     this.#mapIds.set(m, id);
+    return id;
+  }
+
+  /**
+   * A map's contents as block ids per address (0: no block there), or null for a map too
+   * sparse for that. Computed once per map; the caller may copy it, never modify it.
+   */
+  idsOfMap(m: ReadonlyMap<number, Uint8Array>): Int32Array | null {
+    let ids = this.#mapIdArrays.get(m);
+    if (ids !== undefined) return ids;
+    let max = -1;
+    for (const a of m.keys()) if (a > max) max = a;
+    if (isSparse(max, m.size)) ids = null;
+    else {
+      ids = new Int32Array(max + 1);
+      for (const [a, b] of m) ids[a] = this.id(b);
+    }
+    this.#mapIdArrays.set(m, ids);
+    return ids;
+  }
+
+  /**
+   * The number idOfMap gives a map whose block ids per address are `ids` (0: no block),
+   * without building the map: equal contents, equal numbers, whatever the array's length.
+   */
+  idOfIds(ids: Int32Array): number {
+    let len = ids.length;
+    while (len > 0 && ids[len - 1] === 0) len--;
+    let count = 0;
+    for (let a = 0; a < len; a++) if (ids[a] !== 0) count++;
+    if (!isSparse(len - 1, count)) return this.#internContent(len === ids.length ? ids : ids.subarray(0, len));
+    const pairs = new Int32Array(1 + 2 * count);
+    pairs[0] = SPARSE;
+    for (let a = 0, i = 1; a < len; a++) {
+      if (ids[a] === 0) continue;
+      pairs[i++] = a;
+      pairs[i++] = ids[a];
+    }
+    return this.#internContent(pairs);
+  }
+
+  readonly #contentBuckets = new Map<number, number[]>();
+  readonly #contents: Int32Array[] = [];
+  /** Interns a canonical content array (dense ids, or SPARSE-tagged pairs); exact comparison within a hash bucket. */
+  #internContent(c: Int32Array): number {
+    let h = Math.imul(0x811c9dc5 ^ c.length, 0x01000193);
+    for (let i = 0; i < c.length; i++) h = Math.imul(h ^ c[i], 0x01000193);
+    let bucket = this.#contentBuckets.get(h);
+    if (bucket === undefined) this.#contentBuckets.set(h, (bucket = []));
+    for (const id of bucket) if (sameInts(this.#contents[id], c)) return id;
+    const id = this.#contents.length;
+    this.#contents.push(c.slice());
+    bucket.push(id);
     return id;
   }
 
@@ -79,6 +130,20 @@ export class BlockStore {
   get size(): number {
     return this.#ids.size;
   }
+}
+
+/** First element of a sparse content array (dense arrays hold block ids, which are >= 0). */
+const SPARSE = -1;
+
+/** Maps with blocks far apart are keyed by (address, id) pairs instead of a per-address array. */
+function isSparse(maxAddr: number, count: number): boolean {
+  return maxAddr > 4 * count + 64;
+}
+
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function sampleHash(b: Uint8Array): number {

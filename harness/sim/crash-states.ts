@@ -45,7 +45,7 @@ export function latestImages(snaps: readonly DeviceSnapshot[]): DiskImage[] {
   return snaps.map((s) => ({ blocks: s.latest, label: s.latestLabel, failed: s.failed }));
 }
 
-interface Slot {
+export interface Slot {
   device: number;
   addr: number;
   /** Option 0 is the durable value; the rest are the pending values, deduplicated. */
@@ -78,7 +78,7 @@ function slotsOf(snaps: readonly DeviceSnapshot[]): { slots: Slot[]; pendingWrit
   return { slots: slots.filter((s) => s.options.length > 1), pendingWrites };
 }
 
-function buildImages(snaps: readonly DeviceSnapshot[], slots: Slot[], pick: number[]): DiskImage[] {
+export function buildImages(snaps: readonly DeviceSnapshot[], slots: Slot[], pick: number[]): DiskImage[] {
   return snaps.map((s, device) => {
     let blocks = s.durable as Map<number, Uint8Array>;
     let label = s.durableLabel;
@@ -99,25 +99,34 @@ function buildImages(snaps: readonly DeviceSnapshot[], slots: Slot[], pick: numb
   });
 }
 
-function describe(slots: Slot[], pick: number[]): string {
+export function describe(slots: Slot[], pick: number[]): string {
   const parts = slots.map((s, i) => `d${s.device}@${s.addr === LABEL_ADDR ? 'label' : s.addr}=${pick[i] === 0 ? 'old' : `new${pick[i]}`}`);
   return parts.length ? parts.join(' ') : 'all-durable';
 }
 
-/** Buffered model: which subsets of pending writes survive. */
-export function bufferedStates(snaps: readonly DeviceSnapshot[], seed: number, bounds: CrashBounds = DEFAULT_BOUNDS): CrashStateSet {
+/**
+ * Buffered model, as choices: the slots (device, address, options) and, per crash state,
+ * which option each slot keeps (0: the durable value). The explorer keys states from
+ * this without building their images; bufferedStates builds them.
+ */
+export interface BufferedPlan {
+  readonly slots: Slot[];
+  readonly picks: number[][];
+  readonly exhaustive: boolean;
+}
+
+export function bufferedPlan(snaps: readonly DeviceSnapshot[], seed: number, bounds: CrashBounds = DEFAULT_BOUNDS): BufferedPlan {
   const { slots, pendingWrites } = slotsOf(snaps);
-  const states: CrashState[] = [];
-  const emit = (pick: number[]) => states.push({ choice: describe(slots, pick), images: buildImages(snaps, slots, pick) });
+  const picks: number[][] = [];
   if (pendingWrites <= bounds.exhaustivePending) {
     const pick = slots.map(() => 0);
     for (;;) {
-      emit(pick);
+      picks.push(pick.slice());
       let i = 0;
       while (i < slots.length && ++pick[i] === slots[i].options.length) pick[i++] = 0;
       if (i === slots.length) break;
     }
-    return { states, exhaustive: true };
+    return { slots, picks, exhaustive: true };
   }
   const prng = new Prng(seed);
   const seen = new Set<string>();
@@ -125,22 +134,38 @@ export function bufferedStates(snaps: readonly DeviceSnapshot[], seed: number, b
     const key = pick.join(',');
     if (seen.has(key)) return;
     seen.add(key);
-    emit(pick);
+    picks.push(pick);
   };
   add(slots.map(() => 0));
   add(slots.map((s) => s.options.length - 1));
   for (let i = 0; i < bounds.sampled; i++) add(slots.map((s) => prng.int(s.options.length)));
-  return { states, exhaustive: false };
+  return { slots, picks, exhaustive: false };
 }
 
-/** Torn model: the block write at the crash point leaves a mix of old and new sectors. */
-export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | undefined, seed: number, halvesOnly = false, store?: BlockStore): CrashState[] {
-  if (!next || next.kind !== 'write' || next.data === undefined || next.addr === undefined) return [];
+/** Buffered model: which subsets of pending writes survive. */
+export function bufferedStates(snaps: readonly DeviceSnapshot[], seed: number, bounds: CrashBounds = DEFAULT_BOUNDS): CrashStateSet {
+  const { slots, picks, exhaustive } = bufferedPlan(snaps, seed, bounds);
+  return { states: picks.map((pick) => ({ choice: describe(slots, pick), images: buildImages(snaps, slots, pick) })), exhaustive };
+}
+
+/**
+ * Torn model, as choices: the write cut short (device, address), the images as they read
+ * before it, and each mix of old and new sectors it may leave, named by its mask.
+ */
+export interface TornPlan {
+  readonly device: number;
+  readonly addr: number;
+  readonly base: DiskImage[];
+  readonly mixes: { readonly name: string; readonly block: Uint8Array }[];
+}
+
+export function tornPlan(snaps: readonly DeviceSnapshot[], next: PointInfo | undefined, seed: number, halvesOnly = false, store?: BlockStore): TornPlan | undefined {
+  if (!next || next.kind !== 'write' || next.data === undefined || next.addr === undefined) return undefined;
   const base = latestImages(snaps);
   const dev = base[next.device];
   const size = next.data.length;
   const sectors = size / SECTOR_BYTES;
-  if (sectors < 2) return [];
+  if (sectors < 2) return undefined;
   const old = dev.blocks.get(next.addr) ?? new Uint8Array(size);
   const masks: { name: string; isNew: (i: number) => boolean }[] = [];
   for (let n = 1; n < sectors; n++) if (!halvesOnly || n * 2 === sectors) masks.push({ name: `first${n}new`, isNew: (i) => i < n });
@@ -151,7 +176,7 @@ export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | u
     if (bits.every((b) => b) || bits.every((b) => !b)) continue;
     masks.push({ name: `mask${bits.map((b) => (b ? 1 : 0)).join('')}`, isNew: (i) => bits[i] });
   }
-  return masks.map((m) => {
+  const mixes = masks.map((m) => {
     const build = () => {
       const mixed = new Uint8Array(size);
       for (let i = 0; i < sectors; i++) {
@@ -160,11 +185,28 @@ export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | u
       }
       return mixed;
     };
-    const mixed = store ? store.mix(old, next.data!, m.name, build) : build();
-    const blocks = new Map(dev.blocks);
-    blocks.set(next.addr!, mixed);
-    const images = base.slice();
-    images[next.device] = { ...dev, blocks };
-    return { choice: `torn d${next.device}@${next.addr} ${m.name}`, images };
+    return { name: m.name, block: store ? store.mix(old, next.data!, m.name, build) : build() };
   });
+  return { device: next.device, addr: next.addr, base, mixes };
+}
+
+/** The images a torn plan's i-th mix leaves. */
+export function tornImages(plan: TornPlan, i: number): DiskImage[] {
+  const dev = plan.base[plan.device];
+  const blocks = new Map(dev.blocks);
+  blocks.set(plan.addr, plan.mixes[i].block);
+  const images = plan.base.slice();
+  images[plan.device] = { ...dev, blocks };
+  return images;
+}
+
+export function tornChoice(plan: TornPlan, i: number): string {
+  return `torn d${plan.device}@${plan.addr} ${plan.mixes[i].name}`;
+}
+
+/** Torn model: the block write at the crash point leaves a mix of old and new sectors. */
+export function tornStates(snaps: readonly DeviceSnapshot[], next: PointInfo | undefined, seed: number, halvesOnly = false, store?: BlockStore): CrashState[] {
+  const plan = tornPlan(snaps, next, seed, halvesOnly, store);
+  if (!plan) return [];
+  return plan.mixes.map((_, i) => ({ choice: tornChoice(plan, i), images: tornImages(plan, i) }));
 }
