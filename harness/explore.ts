@@ -222,7 +222,7 @@ export class Explorer {
   #stats!: ModelStats;
   #model!: CrashModel;
   #done = false;
-  /** (history, images, depth) already explored: a crash that changes nothing leads to the same subtree. */
+  /** (model, history, images, depth) already explored: a crash that changes nothing leads to the same subtree. */
   readonly #recoveryPoints = new Map<string, number>();
   /** Recovery outcomes by (probe, failures, images). */
   readonly #outcomes = new Map<string, RecoveryOutcome>();
@@ -388,7 +388,8 @@ export class Explorer {
     extra: { failures?: FailureAt[]; probe?: number } = {},
   ): Promise<number> {
     const okey = `${extra.probe ?? ''}|${extra.failures?.map((f) => `${f.device}@${f.point}`).join(',') ?? ''}|${input.key}`;
-    const memoKey = `${hkey}|${depth}|${okey}`;
+    // Per model: a subtree explored under another model was checked against that model's spec, not this one's.
+    const memoKey = `${this.#model}|${hkey}|${depth}|${okey}`;
     const cached = this.#recoveryPoints.get(memoKey);
     if (cached !== undefined) return cached;
     // Record recovery's points whenever a nested crash could want them: re-running a recovery costs more than its snapshots.

@@ -38,6 +38,14 @@ describe('exploration of our layers', () => {
     expect(strip(a)).toBe(strip(b));
   });
 
+  it("a model's crash states do not depend on which models ran before it in the same exploration", async () => {
+    const t = stackTarget();
+    const alone = await explore(t, t.workloads[0], { models: ['torn'], depth: 1 });
+    const after = await explore(t, t.workloads[0], { models: ['sync', 'buffered', 'torn'], depth: 1 });
+    expect(alone.byModel.torn!.states).toBeGreaterThan(100);
+    expect(after.byModel.torn!.states).toBe(alone.byModel.torn!.states);
+  });
+
   it('reusing recovery outcomes and verdicts changes nothing: same states, violations and unknowns as running each afresh', async () => {
     const stats = (r: Awaited<ReturnType<typeof explore>>) => Object.fromEntries(Object.entries(r.byModel).map(([k, v]) => [k, [v!.states, v!.violations, v!.unknown, v!.crashPoints]]));
     const t = replicatedTarget();
