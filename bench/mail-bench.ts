@@ -113,15 +113,17 @@ async function runKind(kind: 'mem' | 'file', o: Required<Pick<MailBenchOptions, 
     if (o.ceiling) {
       // Blocks past the mail store's metadata, one private range per client: no conflicts.
       const base = store.geometry.dataStart + Math.floor((disk.numBlocks - store.geometry.dataStart) / 2);
+      // With the copy rules the mail store uses: one private copy per block it modifies
+      // (read(), then given up with writeOwned), no copy for what it only reads (readShared).
       const rmw = async (a: number, n: number) =>
         disk.transaction(async (tx) => {
-          for (let j = 0; j < n; j++) tx.write(a + j, await tx.read(a + j));
+          for (let j = 0; j < n; j++) tx.writeOwned(a + j, await tx.read(a + j));
         });
       const storeOnly = async (_u: string, i: number) => {
         const a = base + i * 8;
         await rmw(a, 3);
         await disk.transaction(async (tx) => {
-          for (let j = 0; j < 5; j++) await tx.read(a + j);
+          for (let j = 0; j < 5; j++) await tx.readShared(a + j);
         });
         await rmw(a, 2);
       };
