@@ -1,7 +1,5 @@
-/** A held lock: callers waiting for it, in arrival order. */
-interface Entry {
-  waiters: (() => void)[];
-}
+/** A held lock: null while nobody waits (no allocation), else its waiters in arrival order. */
+type Entry = (() => void)[] | null;
 
 /**
  * One lock per block address, created on first use and dropped as soon as nobody holds
@@ -9,7 +7,7 @@ interface Entry {
  * not by the size of the disk.
  *
  * A lock is a map entry: present means held. Taking a free lock is one map lookup and
- * insert, with no promise and no await, which is the common case (a replicated disk under
+ * insert, with no promise, no await and no allocation, which is the common case (a replicated disk under
  * a write-ahead log rarely sees two writes to one address at once); only a caller that
  * finds the lock held waits, in FIFO order, and the holder hands the lock straight to the
  * next waiter on release.
@@ -57,16 +55,19 @@ export class AddressLocks {
   #acquire(addr: number): Promise<void> | undefined {
     const e = this.#locks.get(addr);
     if (e === undefined) {
-      this.#locks.set(addr, { waiters: [] });
+      this.#locks.set(addr, null);
       return undefined;
     }
-    return new Promise<void>((resolve) => e.waiters.push(resolve));
+    let waiters = e;
+    if (waiters === null) this.#locks.set(addr, (waiters = []));
+    const q = waiters;
+    return new Promise<void>((resolve) => q.push(resolve));
   }
 
   #release(addr: number): void {
     const e = this.#locks.get(addr);
     if (e === undefined) return;
-    const next = e.waiters.shift();
+    const next = e === null ? undefined : e.shift();
     if (next) next();
     else this.#locks.delete(addr);
   }
