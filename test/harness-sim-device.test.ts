@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DeviceFailedError } from '../src/errors.ts';
 import { BlockStore } from '../harness/sim/block-store.ts';
 import { bufferedStates, latestImages, tornStates } from '../harness/sim/crash-states.ts';
 import { SimDevice } from '../harness/sim/sim-device.ts';
@@ -139,5 +140,26 @@ describe('block store: content ids of maps', () => {
     const y = block(7);
     y[4095] ^= 1;
     expect(s.id(y)).not.toBe(s.id(stored));
+  });
+});
+
+describe('a failed simulated device', () => {
+  it('rejects every call with DeviceFailedError (code and message kept, stack trace dropped for speed)', async () => {
+    const w = new World(1);
+    const d = new SimDevice(w, geo);
+    await d.write(0, block(1));
+    d.fail('pulled');
+    for (const call of [() => d.read(0), () => d.write(1, block(2)), () => d.flush()]) {
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(DeviceFailedError);
+      expect((err as DeviceFailedError).code).toBe(new DeviceFailedError().code);
+    }
+    // Closing still works on the failed device, and a closed device is still refused as closed.
+    const e2 = new SimDevice(w, geo);
+    await e2.close();
+    await expect(e2.read(0)).rejects.toHaveProperty('code', 'ERR_CLOSED');
   });
 });

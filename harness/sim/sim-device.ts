@@ -4,6 +4,17 @@ import { DeviceFailedError, invariant } from '../../src/errors.ts';
 import { freshBlock } from './block-store.ts';
 import { never, type World } from './world.ts';
 
+/** Runs fn with stack traces off (errors it builds have an empty stack). */
+function withoutStacks<T>(fn: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return fn();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Address used in the pending list for a label rewrite. */
 export const LABEL_ADDR = -1;
 
@@ -91,7 +102,17 @@ export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevic
 
   /** Fail-stop: every later call rejects with DeviceFailedError. */
   fail(reason = 'failed on purpose'): void {
-    this.markFailed(reason);
+    withoutStacks(() => this.markFailed(reason));
+  }
+
+  /**
+   * The fail model makes tens of thousands of failed devices and calls to them; their
+   * errors are built without stack traces (layers and the checker see only code and
+   * message), which were most of the cost of building them.
+   */
+  protected override checkUsable(): void {
+    if (!this.failed) super.checkUsable();
+    else withoutStacks(() => super.checkUsable());
   }
 
   /** Makes everything durable at once, without points (end of setup). */
@@ -157,12 +178,14 @@ export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevic
 
   /** A failure injected at this very point makes the operation reject. */
   #checkInjected(): void {
-    if (this.failed) throw new DeviceFailedError('the device has failed');
+    if (this.failed) withoutStacks(() => {
+      throw new DeviceFailedError('the device has failed');
+    });
   }
 
   /** A flush completes: every write issued before it (seq <= upto) becomes durable. */
   #complete(upto: number): void {
-    if (this.failed) throw new DeviceFailedError('the device has failed');
+    this.#checkInjected();
     if (this.#pending.length === 0 || this.#pending[0].seq > upto) return;
     if (this.#durableShared) {
       this.#durable = new Map(this.#durable);
