@@ -6,6 +6,7 @@ import { AbstractBlockDevice } from './abstract-block-device.ts';
 import type { DiskLabel, LabelledBlockDevice } from './disk-label.ts';
 import { checkLabel, decodeHeader, encodeHeader, headerSizeFor, newStoreId, type ImageHeader } from './image-header.ts';
 import { checkGeometry } from './validate.ts';
+import { syncDir } from './sync-dir.ts';
 
 const fdatasync = promisify(fs.fdatasync);
 
@@ -160,15 +161,3 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
   }
 }
 
-/** Makes a new directory entry durable, so a created image survives a crash right after create(). */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on a directory; the data itself was synced.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}

@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { ConnectionListener } from './connection-listener.ts';
 import { TwindiskError } from '../errors.ts';
 import { LineReader } from './line-reader.ts';
 import type { MailMessage, MailStore } from './mail-store.ts';
@@ -29,38 +30,28 @@ const MAX_AUTH_FAILURES = 3;
  */
 export class Pop3Server {
   readonly #o: Required<Omit<Pop3ServerOptions, 'onError'>> & Pick<Pop3ServerOptions, 'onError'>;
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #listener: ConnectionListener;
 
   constructor(options: Pop3ServerOptions) {
     this.#o = { maxConnections: 100, idleTimeoutMs: 600_000, ...options };
-    this.#server = createServer((socket) => this.#accept(socket));
-  }
-
-  listen(port: number, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve((this.#server.address() as AddressInfo).port);
-      });
+    this.#listener = new ConnectionListener({
+      maxConnections: this.#o.maxConnections,
+      idleTimeoutMs: this.#o.idleTimeoutMs,
+      busyReply: '-ERR too many connections, try again later\r\n',
+      idleReply: '-ERR idle timeout\r\n',
+      onConnection: (socket) => this.#serve(socket),
     });
   }
 
-  close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    return this.#listener.listen(port, host);
   }
 
-  #accept(socket: Socket): void {
-    if (this.#sockets.size >= this.#o.maxConnections) {
-      socket.on('error', () => undefined);
-      socket.end('-ERR too many connections, try again later\r\n');
-      return;
-    }
-    this.#sockets.add(socket);
-    socket.setTimeout(this.#o.idleTimeoutMs, () => socket.end('-ERR idle timeout\r\n'));
-    socket.on('close', () => this.#sockets.delete(socket));
+  close(): Promise<void> {
+    return this.#listener.close();
+  }
+
+  #serve(socket: Socket): void {
     const session = new Pop3Session(socket, this.#o);
     session
       .run()

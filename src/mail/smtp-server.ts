@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { ConnectionListener } from './connection-listener.ts';
 import { TwindiskError } from '../errors.ts';
 import { LineReader } from './line-reader.ts';
 import type { MailStore } from './mail-store.ts';
@@ -34,42 +35,30 @@ const MAX_COMMAND_LINE = 512;
  */
 export class SmtpServer {
   readonly #o: Required<Omit<SmtpServerOptions, 'onError' | 'acceptsUser'>> & Pick<SmtpServerOptions, 'onError' | 'acceptsUser'>;
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #listener: ConnectionListener;
 
   constructor(options: SmtpServerOptions) {
     this.#o = { hostname: 'localhost', maxConnections: 100, maxRecipients: 100, idleTimeoutMs: 300_000, ...options };
-    this.#server = createServer((socket) => this.#accept(socket));
+    this.#listener = new ConnectionListener({
+      maxConnections: this.#o.maxConnections,
+      idleTimeoutMs: this.#o.idleTimeoutMs,
+      busyReply: '421 4.3.2 too many connections, try again later\r\n',
+      idleReply: '421 4.4.2 idle timeout\r\n',
+      onConnection: (socket) => this.#serve(socket),
+    });
   }
 
   /** Starts listening; port 0 picks a free port. Returns the port. Binds 127.0.0.1 unless told otherwise. */
   listen(port: number, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve((this.#server.address() as AddressInfo).port);
-      });
-    });
+    return this.#listener.listen(port, host);
   }
 
   /** Stops accepting and closes every open connection. */
   close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    return this.#listener.close();
   }
 
-  #accept(socket: Socket): void {
-    if (this.#sockets.size >= this.#o.maxConnections) {
-      socket.on('error', () => undefined);
-      socket.end('421 4.3.2 too many connections, try again later\r\n');
-      return;
-    }
-    this.#sockets.add(socket);
-    socket.setTimeout(this.#o.idleTimeoutMs, () => {
-      socket.end('421 4.4.2 idle timeout\r\n');
-    });
-    socket.on('close', () => this.#sockets.delete(socket));
+  #serve(socket: Socket): void {
     new SmtpSession(socket, this.#o).run().catch((e) => {
       this.#o.onError?.(e);
       socket.destroy();

@@ -12,6 +12,7 @@ import { checkGeometry } from '../device/validate.ts';
 import { isLabelled } from '../device/disk-label.ts';
 import { AllDisksFailedError, BadImageError, DeviceFailedError, InvalidArgumentError, MismatchError } from '../errors.ts';
 import type { LogDisk } from '../wal/log-disk.ts';
+import { syncDir } from '../device/sync-dir.ts';
 import {
   RESERVED_BLOCKS,
   decodeSuperblock,
@@ -172,17 +173,6 @@ async function createInDir(dir: string, paths: readonly string[], options: OpenS
   }
 }
 
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on a directory; the images themselves were synced.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
 
 type Block0 = { kind: 'failed'; err: DeviceFailedError } | { kind: 'blank' } | { kind: 'log'; sb: LogSuperblock } | { kind: 'foreign'; err: unknown };
 
