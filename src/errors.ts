@@ -158,3 +158,10 @@ export class StoreFullError extends TwindiskError {
     super('ERR_STORE_FULL', message);
   }
 }
+
+/** A disk image another live process (or this one) has open. */
+export class LockedError extends TwindiskError {
+  constructor(message: string) {
+    super('ERR_LOCKED', message);
+  }
+}

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -142,4 +143,26 @@ describe('FileBlockDevice images', () => {
     await expect(dev.writev(0, null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_BUFFER' });
     await dev.close();
   });
+
+  it('refuses a second open of an image that is open, and allows it after close', async () => {
+    const p = await makeImage();
+    const dev = await FileBlockDevice.open(p);
+    await expect(FileBlockDevice.open(p)).rejects.toMatchObject({ code: 'ERR_LOCKED' });
+    await dev.close();
+    expect(fs.existsSync(`${p}.lock`)).toBe(false);
+    await (await FileBlockDevice.open(p)).close();
+  });
+
+  it('takes over the lock of a process that died, and leaves no lock beside a refused file', async () => {
+    const p = await makeImage();
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    fs.writeFileSync(`${p}.lock`, `${dead.stdout}\n`);
+    const dev = await FileBlockDevice.open(p);
+    expect(fs.readFileSync(`${p}.lock`, 'utf8').trim()).toBe(String(process.pid));
+    await dev.close();
+    fs.writeFileSync(file('foreign.img'), Buffer.alloc(8192, 0x41));
+    await expect(FileBlockDevice.open(file('foreign.img'))).rejects.toMatchObject({ code: 'ERR_BAD_IMAGE' });
+    expect(fs.existsSync(file('foreign.img.lock'))).toBe(false);
+  });
 });
+

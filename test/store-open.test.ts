@@ -7,6 +7,8 @@ import { FileBlockDevice } from '../src/device/file-block-device.ts';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { tmpDir } from './helpers/tmp.ts';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /**
  * openStore over a directory of two image files and over caller-given devices: create,
@@ -68,9 +70,10 @@ describe('openStore on files', () => {
 
   it('recovers committed transactions that were never installed (no close before reopen)', async () => {
     const dir = tempDir();
-    const store = await openStore({ dir, numBlocks: 16, blockSize: BS, logBlocks: 64 });
-    for (let i = 0; i < 10; i++) await store.write(i, blk(i + 1));
-    // Simulate the process dying: drop the store without close(); the files keep what was flushed.
+    // A child process writes and exits without close(): the files keep what was flushed,
+    // the log is not installed, and the image locks it leaves behind are stale.
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./helpers/store-writer-child.ts', import.meta.url)), dir, String(BS)], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
     const again = await openStore({ dir, numBlocks: 16 });
     for (let i = 0; i < 10; i++) expect((await again.read(i))[0]).toBe(i + 1);
     await again.close();
@@ -152,5 +155,16 @@ describe('openStore on caller-given devices', () => {
     const [m0, m1] = pair(40);
     await expect(openStore({ devices: [m0, m1], logBlocks: 8, numBlocks: 30 })).rejects.toMatchObject({ code: 'ERR_MISMATCH' });
     expect(m0.snapshot().size).toBe(0);
+  });
+
+  it('refuses a store another live opener holds with ERR_LOCKED, and opens it once released', async () => {
+    const dir = tempDir();
+    const first = await openStore({ dir, numBlocks: 16, blockSize: BS, logBlocks: 8 });
+    await expect(openStore({ dir })).rejects.toMatchObject({ code: 'ERR_LOCKED' });
+    await first.write(1, blk(5));
+    await first.close();
+    const again = await openStore({ dir });
+    expect((await again.read(1))[0]).toBe(5);
+    await again.close();
   });
 });

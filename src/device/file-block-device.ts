@@ -6,6 +6,7 @@ import { AbstractBlockDevice } from './abstract-block-device.ts';
 import type { DiskLabel, LabelledBlockDevice } from './disk-label.ts';
 import { checkLabel, decodeHeader, encodeHeader, headerSizeFor, newStoreId, type ImageHeader } from './image-header.ts';
 import { checkGeometry } from './validate.ts';
+import { lockImage } from './image-lock.ts';
 import { syncDir } from './sync-dir.ts';
 
 const fdatasync = promisify(fs.fdatasync);
@@ -33,13 +34,15 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
   readonly path: string;
   #fd: number;
   #header: ImageHeader;
+  readonly #unlock: () => void;
   readonly #syncing = new Set<Promise<void>>();
 
-  private constructor(filePath: string, fd: number, header: ImageHeader) {
+  private constructor(filePath: string, fd: number, header: ImageHeader, unlock: () => void) {
     super(header.numBlocks, header.blockSize);
     this.path = filePath;
     this.#fd = fd;
     this.#header = header;
+    this.#unlock = unlock;
   }
 
   /** Creates a new image. Refuses to overwrite an existing file. Durable when it resolves. */
@@ -62,7 +65,9 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new AlreadyExistsError(`${filePath} already exists`);
       throw err;
     }
+    let unlock: () => void = () => undefined;
     try {
+      unlock = lockImage(filePath);
       fs.writeSync(fd, bytes, 0, bytes.length, 0);
       fs.ftruncateSync(fd, header.headerSize + header.numBlocks * blockSize);
       await fdatasync(fd);
@@ -70,23 +75,28 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
     } catch (err) {
       fs.closeSync(fd);
       fs.rmSync(filePath, { force: true });
+      unlock();
       throw err;
     }
-    return new FileBlockDevice(filePath, fd, header);
+    return new FileBlockDevice(filePath, fd, header, unlock);
   }
 
   /** Opens an existing image. A foreign, truncated, corrupt or other-version file is refused and left untouched. */
   static async open(filePath: string): Promise<FileBlockDevice> {
     if (typeof filePath !== 'string' || filePath === '') throw new InvalidArgumentError('a path is needed');
     const fd = fs.openSync(filePath, 'r+');
+    let unlock: (() => void) | undefined;
     try {
       const size = fs.fstatSync(fd).size;
       const head = Buffer.alloc(Math.min(size, 512));
       fs.readSync(fd, head, 0, head.length, 0);
       const header = decodeHeader(head, size, filePath);
-      return new FileBlockDevice(filePath, fd, header);
+      // Only a twindisk image gets a lock file beside it: a refused file is left as it was.
+      unlock = lockImage(filePath);
+      return new FileBlockDevice(filePath, fd, header, unlock);
     } catch (err) {
       fs.closeSync(fd);
+      unlock?.();
       throw err;
     }
   }
@@ -140,6 +150,7 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
     // An fdatasync still queued in the thread pool must not run on a closed (or reused) fd.
     await Promise.allSettled([...this.#syncing]);
     fs.closeSync(this.#fd);
+    this.#unlock();
   }
 
   #offset(addr: number): number {
