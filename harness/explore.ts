@@ -1,6 +1,6 @@
-import type { TwindiskError } from '../src/errors.ts';
+import { invariant, type TwindiskError } from '../src/errors.ts';
 import { ALL_MODELS, bufferedPlan, bufferedStates, buildImages, DEFAULT_BOUNDS, describe, latestImages, tornChoice, tornImages, tornPlan, tornStates, type CrashBounds, type CrashModel, type CrashState } from './sim/crash-states.ts';
-import { BlockStore } from './sim/block-store.ts';
+import { BlockStore, TupleIds } from './sim/block-store.ts';
 import { mixSeed } from './sim/prng.ts';
 import { LABEL_ADDR, SimDevice, type DeviceSnapshot, type DiskImage } from './sim/sim-device.ts';
 import type { DiskLabel } from '../src/device/disk-label.ts';
@@ -90,8 +90,12 @@ function errCode(err: unknown): string {
 }
 
 
-/** Runs the workload once under the seeded scheduler, recording the state at every write point. */
-export async function runWorkload(target: Target, workload: Workload, seed: number, failures: readonly FailureAt[] = [], blocks?: BlockStore): Promise<WorkloadRun> {
+/**
+ * Runs the workload once under the seeded scheduler, recording the state at every write
+ * point from `recordFrom` on (earlier points get a record without device states: taking
+ * them costs a copy of every device map at the next write).
+ */
+export async function runWorkload(target: Target, workload: Workload, seed: number, failures: readonly FailureAt[] = [], blocks?: BlockStore, recordFrom = 1): Promise<WorkloadRun> {
   const world = new World(seed, blocks);
   const devs = target.devices.map((d) => {
     const dev = new SimDevice(world, d);
@@ -106,7 +110,7 @@ export async function runWorkload(target: Target, workload: Workload, seed: numb
   world.failures = failures;
   const history = new History<unknown, unknown, unknown>();
   const recs: Recorded[] = [];
-  world.onPoint = (info) => recs.push({ info, snaps: devs.map((d) => d.snapshot()), histLen: history.events.length });
+  world.onPoint = (info) => recs.push({ info, snaps: info.point >= recordFrom ? devs.map((d) => d.snapshot()) : [], histLen: history.events.length });
   const clients = workload.clients.map(async (ops, c) => {
     for (const op of ops) {
       const id = history.call(c, op);
@@ -140,6 +144,12 @@ export function statesAt(model: CrashModel, rec: Recorded, seed: number, bounds:
 }
 
 type Hist = History<unknown, unknown, unknown>;
+
+/** Which cached recovery outcome: injected failures and probe (0: none), then the images' key. */
+interface OutcomeKey {
+  readonly x: number;
+  readonly images: number;
+}
 
 /** A crash state to recover from: its key, and its images or the lazy set that builds them. */
 interface CrashInput {
@@ -223,15 +233,20 @@ export class Explorer {
   #model!: CrashModel;
   #done = false;
   /** (model, history, images, depth) already explored: a crash that changes nothing leads to the same subtree. */
-  readonly #recoveryPoints = new Map<string, number>();
+  readonly #recoveryPoints = new Map<number, Map<number, Map<number, number>>>();
   /** Recovery outcomes by (probe, failures, images). */
-  readonly #outcomes = new Map<string, RecoveryOutcome>();
+  readonly #outcomes = new Map<number, Map<number, RecoveryOutcome>>();
   readonly #blocks = new BlockStore();
   /** Long keys (images, histories) interned to small numbers, so the memo keys stay short. */
   readonly #keyIds = new Map<string, number>();
   #reuses = 0;
   /** Verdicts by (model, history key): see #check. */
-  readonly #verdicts = new Map<string, { verdict: 'ok' | 'violation' | 'unknown'; detail: string }>();
+  readonly #verdicts = new Map<number, Map<number, { verdict: 'ok' | 'violation' | 'unknown'; detail: string }>>();
+  /** Crash images' keys: per device (failed, label id, block-map id), interned as integer tuples. */
+  readonly #imageIds = new TupleIds();
+  #imageScratch = new Int32Array(0);
+  readonly #labelIds = new WeakMap<DiskLabel, number>();
+  readonly #labelNames = new Map<string, number>();
   #verdictReuses = 0;
   /** Recoveries actually run and reuses of a cached one; histories judged again on reuse (for the curious). */
   readonly counters = { recoveries: 0, reused: 0, audits: 0, verdictsReused: 0, verdictAudits: 0 };
@@ -240,6 +255,8 @@ export class Explorer {
     this.target = target;
     this.workload = workload;
     this.o = { ...DEFAULT_EXPLORE, ...options };
+    // The memo packs (history, depth, model) into one number with 6 bits of depth.
+    invariant(Number.isInteger(this.o.depth) && this.o.depth >= 0 && this.o.depth < 64, 'depth must be an integer in 0..63');
     this.result = { target: target.name, workload: workload.name, seed: this.o.seed, points: 0, byModel: {}, violations: [], ms: 0 };
   }
 
@@ -267,7 +284,41 @@ export class Explorer {
   }
 
   #input(images: readonly DiskImage[]): CrashInput {
-    return { key: this.#id(imagesKey(images, this.#blocks)), images };
+    return { key: this.#imagesKey(images), images };
+  }
+
+  /** The scratch tuple of an images key for n devices (filled by #setDevice, interned by #imageIds). */
+  #tuple(n: number): Int32Array {
+    if (this.#imageScratch.length !== 3 * n) this.#imageScratch = new Int32Array(3 * n);
+    return this.#imageScratch;
+  }
+
+  /**
+   * Device d's part of an images key (every way of keying images goes through here, so
+   * equal images get equal keys): failure, label (by contents), block map (by contents).
+   */
+  #setDevice(t: Int32Array, d: number, failed: boolean, label: DiskLabel | undefined, mapId: number): void {
+    t[3 * d] = failed ? 1 : 0;
+    t[3 * d + 1] = label === undefined ? 0 : this.#labelId(label);
+    t[3 * d + 2] = mapId;
+  }
+
+  #labelId(label: DiskLabel): number {
+    let id = this.#labelIds.get(label);
+    if (id === undefined) {
+      const name = `${label.epoch}.${label.index}.${label.storeId}`;
+      id = this.#labelNames.get(name);
+      if (id === undefined) this.#labelNames.set(name, (id = this.#labelNames.size + 1));
+      this.#labelIds.set(label, id);
+    }
+    return id;
+  }
+
+  /** Identifies crash images by the contents of their blocks (map ids from the store), their labels and failure. */
+  #imagesKey(images: readonly DiskImage[]): number {
+    const t = this.#tuple(images.length);
+    for (let d = 0; d < images.length; d++) this.#setDevice(t, d, images[d].failed, images[d].label, this.#blocks.idOfMap(images[d].blocks));
+    return this.#imageIds.id(t);
   }
 
   #id(key: string): number {
@@ -303,15 +354,15 @@ export class Explorer {
       const bases = snaps.map((s) => b.idsOfMap(s.durable));
       if (bases.some((x) => x === null)) {
         // A map too sparse for per-address arrays: key the built images.
-        plan.picks.forEach((pick, i) => (keys[i] = this.#id(imagesKey(buildImages(snaps, plan.slots, pick), b))));
+        plan.picks.forEach((pick, i) => (keys[i] = this.#imagesKey(buildImages(snaps, plan.slots, pick))));
       } else {
         const slotIds = plan.slots.map((slot) => (slot.addr === LABEL_ADDR ? null : slot.options.map((o) => (o ? b.id(o as Uint8Array) : 0))));
         const lens = bases.map((x) => x!.length);
         for (const slot of plan.slots) if (slot.addr !== LABEL_ADDR && slot.addr >= lens[slot.device]) lens[slot.device] = slot.addr + 1;
         const scratch = lens.map((n) => new Int32Array(n));
+        const t = this.#tuple(snaps.length);
         for (let i = 0; i < plan.picks.length; i++) {
           const pick = plan.picks[i];
-          let key = '';
           for (let d = 0; d < snaps.length; d++) {
             let label = snaps[d].durableLabel;
             let changed = false;
@@ -329,15 +380,15 @@ export class Explorer {
                 arr[slot.addr] = slotIds[j]![pick[j]];
               }
             }
-            key += deviceKey(snaps[d].failed, label, changed ? b.idOfIds(arr) : b.idOfMap(snaps[d].durable));
+            this.#setDevice(t, d, snaps[d].failed, label, changed ? b.idOfIds(arr) : b.idOfMap(snaps[d].durable));
           }
-          keys[i] = this.#id(key);
+          keys[i] = this.#imageIds.id(t);
         }
       }
       return { keys, exhaustive: plan.exhaustive, images: (i) => buildImages(snaps, plan.slots, plan.picks[i]), choice: (i) => describe(plan.slots, plan.picks[i]) };
     }
     const latest = latestImages(snaps);
-    const syncKey = this.#id(imagesKey(latest, b));
+    const syncKey = this.#imagesKey(latest);
     if (model !== 'torn') return { keys: Int32Array.of(syncKey), exhaustive: true, images: () => latest, choice: () => 'sync' };
     const plan = tornPlan(snaps, rec.info, seed, nested, b);
     const mixes = plan?.mixes.length ?? 0;
@@ -349,19 +400,19 @@ export class Explorer {
       const dev = latest[plan.device];
       const base = b.idsOfMap(dev.blocks);
       const arr = base && new Int32Array(Math.max(base.length, plan.addr + 1));
+      const t = this.#tuple(latest.length);
       for (let i = 0; i < mixes; i++) {
-        let key = '';
         for (let d = 0; d < latest.length; d++) {
           const im = latest[d];
-          if (d !== plan.device) key += deviceKey(im.failed, im.label, b.idOfMap(im.blocks));
+          if (d !== plan.device) this.#setDevice(t, d, im.failed, im.label, b.idOfMap(im.blocks));
           else if (arr) {
             arr.fill(0);
             arr.set(base!);
             arr[plan.addr] = b.id(plan.mixes[i].block);
-            key += deviceKey(im.failed, im.label, b.idOfIds(arr));
-          } else key += deviceKey(im.failed, im.label, b.idOfMap(tornImages(plan, i)[d].blocks));
+            this.#setDevice(t, d, im.failed, im.label, b.idOfIds(arr));
+          } else this.#setDevice(t, d, im.failed, im.label, b.idOfMap(tornImages(plan, i)[d].blocks));
         }
-        keys[first + i] = this.#id(key);
+        keys[first + i] = this.#imageIds.id(t);
       }
     }
     return {
@@ -387,23 +438,29 @@ export class Explorer {
     path: () => string[],
     extra: { failures?: FailureAt[]; probe?: number } = {},
   ): Promise<number> {
-    const okey = `${extra.probe ?? ''}|${extra.failures?.map((f) => `${f.device}@${f.point}`).join(',') ?? ''}|${input.key}`;
+    // Outcomes are keyed by (probe and failures, images); explored subtrees by that and (model, history, depth).
+    const xkey = extra.probe === undefined && !extra.failures?.length ? 0 : 1 + this.#id(`${extra.probe ?? ''}|${extra.failures?.map((f) => `${f.device}@${f.point}`).join(',') ?? ''}`);
+    const okey: OutcomeKey = { x: xkey, images: input.key };
+    let byImages = this.#recoveryPoints.get(input.key);
+    if (byImages === undefined) this.#recoveryPoints.set(input.key, (byImages = new Map()));
+    let byExtra = byImages.get(xkey);
+    if (byExtra === undefined) byImages.set(xkey, (byExtra = new Map()));
     // Per model: a subtree explored under another model was checked against that model's spec, not this one's.
-    const memoKey = `${this.#model}|${hkey}|${depth}|${okey}`;
-    const cached = this.#recoveryPoints.get(memoKey);
+    const memoKey = (hkey * 64 + depth) * 4 + ALL_MODELS.indexOf(this.#model);
+    const cached = byExtra.get(memoKey);
     if (cached !== undefined) return cached;
     // Record recovery's points whenever a nested crash could want them: re-running a recovery costs more than its snapshots.
     const record = this.o.depth > 0 && this.#model !== 'fail' && extra.probe === undefined && !extra.failures?.length;
     const out = await this.#outcome(okey, input, extra, record);
     if (typeof out === 'string') {
       this.#count('violation', point, path, out, hist.build());
-      return this.#outcomes.get(okey)?.points ?? 0;
+      return this.#outcomes.get(okey.x)?.get(okey.images)?.points ?? 0;
     }
     if (out.recoveryError !== undefined) {
       this.#count('violation', point, path, `recovery failed: ${out.recoveryError}`, hist.build());
       return out.points;
     }
-    this.#recoveryPoints.set(memoKey, out.points);
+    byExtra.set(memoKey, out.points);
     // The history up to the crash plus the read-backs; built only when something needs its events.
     const observations: [string, unknown][] = [];
     if (out.readBacks.length > 0) observations.push([READ_BACK_LABEL, out.readBacks[0]]);
@@ -414,7 +471,7 @@ export class Explorer {
       return out.points;
     }
     // hkey names the history up to the crash exactly, readBacksId the observations: together, the history checked.
-    this.#check(`${hkey}|${out.readBacksId}`, full, point, path);
+    this.#check(hkey, out.readBacksId!, full, point, path);
     if (depth <= 0 || this.#done || extra.probe !== undefined) return out.points;
     // Crash recovery at each of its points, and once after it finished and was read back.
     const recs = out.recs!;
@@ -460,8 +517,10 @@ export class Explorer {
    * The outcome of recovery over these images: cached, or run now. Every AUDIT_EVERY-th
    * reuse runs it again and compares; a difference is returned as a violation's detail.
    */
-  async #outcome(okey: string, input: CrashInput, extra: { failures?: FailureAt[]; probe?: number }, record: boolean): Promise<RecoveryOutcome | string> {
-    const cached = this.o.reuse ? this.#outcomes.get(okey) : undefined;
+  async #outcome(okey: OutcomeKey, input: CrashInput, extra: { failures?: FailureAt[]; probe?: number }, record: boolean): Promise<RecoveryOutcome | string> {
+    let byImages = this.#outcomes.get(okey.x);
+    if (byImages === undefined) this.#outcomes.set(okey.x, (byImages = new Map()));
+    const cached = this.o.reuse ? byImages.get(okey.images) : undefined;
     if (cached && (cached.recs || !record)) {
       this.counters.reused++;
       if (++this.#reuses % AUDIT_EVERY !== 0) return cached;
@@ -474,7 +533,7 @@ export class Explorer {
     if (cached && this.#fingerprint(cached, false) !== this.#fingerprint(out, false)) {
       return `recovery is not a function of its crash images: two runs over the same images differed (${this.#fingerprint(cached, false)} vs ${this.#fingerprint(out, false)})`;
     }
-    this.#outcomes.set(okey, out);
+    byImages.set(okey.images, out);
     return out;
   }
 
@@ -546,7 +605,8 @@ export class Explorer {
         }
         // During the workload: disk i fails at point k, the run goes on; crash at every later point.
         if (k > base.points) continue;
-        const run = await runWorkload(this.target, this.workload, this.o.seed, [{ point: k, device: i }], this.#blocks);
+        // Only the crash points after k are used.
+        const run = await runWorkload(this.target, this.workload, this.o.seed, [{ point: k, device: i }], this.#blocks, k + 1);
         for (let m = k + 1; m <= run.recs.length && !this.#done; m++) {
           const rm = run.recs[m - 1];
           const imgs = latestImages(rm.snaps);
@@ -568,9 +628,11 @@ export class Explorer {
    * every crash state that leads to the same history gets it. Every AUDIT_EVERY-th reuse
    * checks the history again and reports a violation if the verdict differs.
    */
-  #check(key: string, hist: LazyHistory, point: number, path: () => string[]): void {
-    const vkey = `${this.#model}|${key}`;
-    let v = this.o.reuse ? this.#verdicts.get(vkey) : undefined;
+  #check(hkey: number, readBacksId: number, hist: LazyHistory, point: number, path: () => string[]): void {
+    const mkey = hkey * 4 + ALL_MODELS.indexOf(this.#model);
+    let byReadBacks = this.#verdicts.get(mkey);
+    if (byReadBacks === undefined) this.#verdicts.set(mkey, (byReadBacks = new Map()));
+    let v = this.o.reuse ? byReadBacks.get(readBacksId) : undefined;
     if (v !== undefined) {
       this.counters.verdictsReused++;
       if (++this.#verdictReuses % AUDIT_EVERY === 0) {
@@ -583,7 +645,7 @@ export class Explorer {
       }
     } else {
       v = this.#judge(hist.build());
-      this.#verdicts.set(vkey, v);
+      byReadBacks.set(readBacksId, v);
     }
     this.#count(v.verdict, point, path, v.detail, v.verdict === 'violation' ? hist.build() : undefined);
   }
@@ -624,18 +686,6 @@ export function showHistory(events: readonly HistoryEvent<unknown, unknown, unkn
 
 export function explore(target: Target, workload: Workload, options: Partial<ExploreOptions> = {}): Promise<ExploreResult> {
   return new Explorer(target, workload, options).run();
-}
-
-/** Identifies crash images by the contents of their blocks (map ids from the store), their labels and failure. */
-function imagesKey(images: readonly DiskImage[], blocks: BlockStore): string {
-  let key = '';
-  for (let d = 0; d < images.length; d++) key += deviceKey(images[d].failed, images[d].label, blocks.idOfMap(images[d].blocks));
-  return key;
-}
-
-/** One device's part of an images key (every way of keying images goes through here, so equal images get equal keys). */
-function deviceKey(failed: boolean, label: DiskLabel | undefined, mapId: number): string {
-  return `/${failed ? 'F' : ''}${label ? `e${label.epoch}.${label.index}.${label.storeId}` : ''}m${mapId}`;
 }
 
 function blocksKey(m: ReadonlyMap<number, Uint8Array>, blocks: BlockStore): string {

@@ -183,3 +183,29 @@ export function freshBlock(contents: Uint8Array | undefined, size: number): Uint
   if (contents) out.set(contents);
   return out;
 }
+
+/**
+ * Interns short integer tuples (the explorer's crash-image keys: per device, failure, label
+ * and block-map ids) to small numbers, exactly: hash, then element-wise comparison within a
+ * bucket. Cheaper than building and hashing a string per crash state.
+ */
+export class TupleIds {
+  readonly #buckets = new Map<number, number[]>();
+  readonly #tuples: Int32Array[] = [];
+
+  id(t: Int32Array): number {
+    let h = Math.imul(0x811c9dc5 ^ t.length, 0x01000193);
+    for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t[i], 0x01000193);
+    let bucket = this.#buckets.get(h);
+    if (bucket === undefined) this.#buckets.set(h, (bucket = []));
+    for (const id of bucket) if (sameInts(this.#tuples[id], t)) return id;
+    const id = this.#tuples.length;
+    this.#tuples.push(t.slice());
+    bucket.push(id);
+    return id;
+  }
+
+  get size(): number {
+    return this.#tuples.length;
+  }
+}
