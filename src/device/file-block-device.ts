@@ -11,6 +11,28 @@ import { syncDir } from './sync-dir.ts';
 
 const fdatasync = promisify(fs.fdatasync);
 
+/**
+ * Synchronous writes are cheap one by one (a few µs) but an install writes hundreds of
+ * scattered blocks in one burst of awaits that never leave the microtask queue, so for
+ * milliseconds the event loop cannot take the completion of the commit flush in flight and
+ * the disk idles. After BURST_WRITES writes (of any file device) in one turn of the loop, a
+ * single-block write lets the loop turn before it resolves. The write itself is done at
+ * once, so the order of writes is the order of calls, as before; only its promise settles
+ * later. (16 clients of 1-block transactions: about +20% tx/s, measured against the plain
+ * version in alternation.)
+ */
+const BURST_WRITES = 16;
+let burst = 0;
+function endBurst(): void {
+  burst = 0;
+}
+/** Counts one synchronous write; true when the caller should let the event loop turn. */
+function overBurst(): boolean {
+  if (burst === 0) setImmediate(endBurst);
+  return ++burst > BURST_WRITES;
+}
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export interface FileCreateOptions {
   numBlocks: number;
   /** Bytes per block, 4096 unless given. */
@@ -126,12 +148,15 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
   protected async _write(addr: number, data: Uint8Array): Promise<void> {
     const n = this.#io(() => fs.writeSync(this.#fd, data, 0, this.blockSize, this.#offset(addr)));
     if (n !== this.blockSize) this.#fail(new Error(`short write at block ${addr}`));
+    if (overBurst()) await turn();
   }
 
   protected override async _writev(addr: number, blocks: readonly Uint8Array[]): Promise<void> {
     const want = blocks.length * this.blockSize;
     const n = this.#io(() => fs.writevSync(this.#fd, blocks as Uint8Array[], this.#offset(addr)));
     if (n !== want) this.#fail(new Error(`short writev at block ${addr}: ${n} of ${want} bytes`));
+    // Counted but never delayed: a writev is the log append on the commit path.
+    overBurst();
   }
 
   protected async _flush(): Promise<void> {
