@@ -1,5 +1,5 @@
 import { invariant, type TwindiskError } from '../src/errors.ts';
-import { ALL_MODELS, bufferedPlan, bufferedStates, buildImages, DEFAULT_BOUNDS, describe, latestImages, tornChoice, tornImages, tornPlan, tornStates, type CrashBounds, type CrashModel, type CrashState } from './sim/crash-states.ts';
+import { ALL_MODELS, bufferedPlan, type BufferedPlan, type TornPlan, bufferedStates, buildImages, DEFAULT_BOUNDS, describe, latestImages, tornChoice, tornImages, tornPlan, tornStates, type CrashBounds, type CrashModel, type CrashState } from './sim/crash-states.ts';
 import { BlockStore, TupleIds } from './sim/block-store.ts';
 import { mixSeed } from './sim/prng.ts';
 import { LABEL_ADDR, SimDevice, type DeviceSnapshot, type DiskImage } from './sim/sim-device.ts';
@@ -171,6 +171,64 @@ interface LazyStates {
   readonly exhaustive: boolean;
   images(i: number): readonly DiskImage[];
   choice(i: number): string;
+}
+
+// The sets are classes rather than object literals of closures: tsx keeps function names
+// by wrapping every named closure at its creation, a measurable cost at one set per point.
+
+/** Buffered states: the durable images with each pick's pending writes applied. */
+class BufferedSet implements LazyStates {
+  constructor(
+    readonly keys: Int32Array,
+    readonly exhaustive: boolean,
+    readonly snaps: readonly DeviceSnapshot[],
+    readonly plan: BufferedPlan,
+  ) {}
+
+  images(i: number): readonly DiskImage[] {
+    return buildImages(this.snaps, this.plan.slots, this.plan.picks[i]);
+  }
+
+  choice(i: number): string {
+    return describe(this.plan.slots, this.plan.picks[i]);
+  }
+}
+
+/** The synchronous images (the first `first` states), then a torn plan's mixes. */
+class LatestSet implements LazyStates {
+  constructor(
+    readonly keys: Int32Array,
+    readonly exhaustive: boolean,
+    readonly latest: readonly DiskImage[],
+    readonly first: number,
+    readonly plan: TornPlan | undefined,
+  ) {}
+
+  images(i: number): readonly DiskImage[] {
+    return i < this.first ? this.latest : tornImages(this.plan!, i - this.first);
+  }
+
+  choice(i: number): string {
+    return i < this.first ? 'sync' : tornChoice(this.plan!, i - this.first);
+  }
+}
+
+/** States whose keys are known; the states themselves are rebuilt only if one must be built. */
+class DeferredSet implements LazyStates {
+  readonly exhaustive = true;
+  #states: LazyStates | undefined;
+  constructor(
+    readonly keys: Int32Array,
+    readonly build: () => LazyStates,
+  ) {}
+
+  images(i: number): readonly DiskImage[] {
+    return (this.#states ??= this.build()).images(i);
+  }
+
+  choice(i: number): string {
+    return (this.#states ??= this.build()).choice(i);
+  }
 }
 
 /** A history built only when something needs its events: `from`'s first `len` events (all: -1), a crash, observations. */
@@ -385,11 +443,11 @@ export class Explorer {
           keys[i] = this.#imageIds.id(t);
         }
       }
-      return { keys, exhaustive: plan.exhaustive, images: (i) => buildImages(snaps, plan.slots, plan.picks[i]), choice: (i) => describe(plan.slots, plan.picks[i]) };
+      return new BufferedSet(keys, plan.exhaustive, snaps, plan);
     }
     const latest = latestImages(snaps);
     const syncKey = this.#imagesKey(latest);
-    if (model !== 'torn') return { keys: Int32Array.of(syncKey), exhaustive: true, images: () => latest, choice: () => 'sync' };
+    if (model !== 'torn') return new LatestSet(Int32Array.of(syncKey), true, latest, 1, undefined);
     const plan = tornPlan(snaps, rec.info, seed, nested, b);
     const mixes = plan?.mixes.length ?? 0;
     // Nested inside recovery: the synchronous state first, then the two half tears.
@@ -415,12 +473,7 @@ export class Explorer {
         keys[first + i] = this.#imageIds.id(t);
       }
     }
-    return {
-      keys,
-      exhaustive: !nested,
-      images: (i) => (i < first ? latest : tornImages(plan!, i - first)),
-      choice: (i) => (i < first ? 'sync' : tornChoice(plan!, i - first)),
-    };
+    return new LatestSet(keys, !nested, latest, first, plan);
   }
 
   /**
@@ -503,9 +556,7 @@ export class Explorer {
     const known = out.nested.get(ck);
     const rec = out.recs![j];
     if (known) {
-      let states: LazyStates | undefined;
-      const rebuilt = () => (states ??= this.#lazyStates(model, rec, seed, this.o.nestedBounds, true));
-      return { keys: known, exhaustive: true, images: (i) => rebuilt().images(i), choice: (i) => rebuilt().choice(i) };
+      return new DeferredSet(known, () => this.#lazyStates(model, rec, seed, this.o.nestedBounds, true));
     }
     const states = this.#lazyStates(model, rec, seed, this.o.nestedBounds, true);
     // Buffered states beyond the exhaustive bound are sampled with the seed; every other set is a function of the snapshots.

@@ -154,8 +154,11 @@ function sampleHash(b: Uint8Array): number {
   return h >>> 0;
 }
 
+const bytesEqual = Buffer.prototype.equals as (this: Uint8Array, other: Uint8Array) => boolean;
+
+/** Byte equality of any two Uint8Arrays, without wrapping them in Buffers. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return a.length === b.length && bytesEqual.call(a, b);
 }
 
 /**

@@ -52,8 +52,12 @@ export interface Slot {
   options: (Uint8Array | DiskLabel | undefined)[];
 }
 
+/** Byte equality without wrapping either side in a Buffer (blocks from one BlockStore are mostly the same object). */
+const bytesEqual = Buffer.prototype.equals as (this: Uint8Array, other: Uint8Array) => boolean;
+
 function sameOption(a: Uint8Array | DiskLabel | undefined, b: Uint8Array | DiskLabel | undefined): boolean {
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+  if (a === b) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return bytesEqual.call(a, b);
   if (a === undefined || b === undefined || a instanceof Uint8Array || b instanceof Uint8Array) return a === b;
   return a.storeId === b.storeId && a.index === b.index && a.epoch === b.epoch;
 }
@@ -72,7 +76,9 @@ function slotsOf(snaps: readonly DeviceSnapshot[]): { slots: Slot[]; pendingWrit
         slots.push(slot);
       }
       const v = p.addr === LABEL_ADDR ? p.label : p.data;
-      if (!slot.options.some((o) => sameOption(o, v))) slot.options.push(v);
+      let known = false;
+      for (let i = 0; i < slot.options.length && !known; i++) known = sameOption(slot.options[i], v);
+      if (!known) slot.options.push(v);
     }
   });
   return { slots: slots.filter((s) => s.options.length > 1), pendingWrites };
