@@ -417,7 +417,12 @@ export class Explorer {
         const slotIds = plan.slots.map((slot) => (slot.addr === LABEL_ADDR ? null : slot.options.map((o) => (o ? b.id(o as Uint8Array) : 0))));
         const lens = bases.map((x) => x!.length);
         for (const slot of plan.slots) if (slot.addr !== LABEL_ADDR && slot.addr >= lens[slot.device]) lens[slot.device] = slot.addr + 1;
-        const scratch = lens.map((n) => new Int32Array(n));
+        // Each device's ids start as its durable ones; a pick sets its few addresses, then puts them back.
+        const scratch = lens.map((n, d) => {
+          const arr = new Int32Array(n);
+          arr.set(bases[d]!);
+          return arr;
+        });
         const t = this.#tuple(snaps.length);
         for (let i = 0; i < plan.picks.length; i++) {
           const pick = plan.picks[i];
@@ -430,15 +435,17 @@ export class Explorer {
               if (slot.device !== d || pick[j] === 0) continue;
               if (slot.addr === LABEL_ADDR) label = slot.options[pick[j]] as DiskLabel;
               else {
-                if (!changed) {
-                  arr.fill(0);
-                  arr.set(bases[d]!);
-                  changed = true;
-                }
+                changed = true;
                 arr[slot.addr] = slotIds[j]![pick[j]];
               }
             }
             this.#setDevice(t, d, snaps[d].failed, label, changed ? b.idOfIds(arr) : b.idOfMap(snaps[d].durable));
+            if (!changed) continue;
+            const base = bases[d]!;
+            for (let j = 0; j < plan.slots.length; j++) {
+              const slot = plan.slots[j];
+              if (slot.device === d && slot.addr !== LABEL_ADDR) arr[slot.addr] = slot.addr < base.length ? base[slot.addr] : 0;
+            }
           }
           keys[i] = this.#imageIds.id(t);
         }
