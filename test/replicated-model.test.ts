@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BlockDevice } from '../src/device/block-device.ts';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { ReplicatedDisk } from '../src/replicated/replicated-disk.ts';
+import { scheduledDevice } from './helpers/devices.ts';
 import { linearizable, type RegisterOp } from './helpers/register-check.ts';
 
 /**
@@ -24,21 +24,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('fail' as const), disk: fc.constantFrom(0 as const, 1 as const) }) },
 );
 
-function scheduled(dev: MemBlockDevice, s: fc.Scheduler, on: { v: boolean }): BlockDevice {
-  const wrap = <T>(label: string, f: () => Promise<T>) => (on.v ? s.schedule(Promise.resolve(label), label).then(f) : f());
-  return {
-    blockSize: dev.blockSize,
-    numBlocks: dev.numBlocks,
-    read: (a) => wrap(`read ${a}`, () => dev.read(a)),
-    write: (a, d) => {
-      const copy = new Uint8Array(d); // the scheduler delays the call; the caller may reuse its buffer
-      return wrap(`write ${a}`, () => dev.write(a, copy));
-    },
-    flush: () => wrap('flush', () => dev.flush()),
-    close: () => dev.close(),
-  };
-}
-
 const block = (v: number) => new Uint8Array(BS).fill(v);
 const tag = (b: Uint8Array) => String(b[0]);
 
@@ -48,7 +33,7 @@ describe('ReplicatedDisk against the atomic disk spec (concurrent, seeded schedu
       fc.asyncProperty(fc.scheduler(), fc.array(fc.array(opArb, { maxLength: 6 }), { minLength: 1, maxLength: 3 }), async (s, clients) => {
         const m = [new MemBlockDevice({ numBlocks: N, blockSize: BS }), new MemBlockDevice({ numBlocks: N, blockSize: BS })];
         const on = { v: false };
-        const disk = await ReplicatedDisk.open(scheduled(m[0], s, on), scheduled(m[1], s, on));
+        const disk = await ReplicatedDisk.open(scheduledDevice(m[0], s, on), scheduledDevice(m[1], s, on));
         on.v = true;
         let clock = 0;
         let failedOne: 0 | 1 | undefined;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { BlockDevice } from '../src/device/block-device.ts';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { CrashClock, CrashingDevice } from './helpers/devices.ts';
+import { keepOpen } from './helpers/devices.ts';
 
 /**
  * openStore decides "fresh, format it" only when both disks are blank where the format
@@ -21,16 +21,6 @@ async function copyOf(m: MemBlockDevice): Promise<MemBlockDevice> {
   for (const [a, b] of m.snapshot()) await c.write(a, b);
   return c;
 }
-/** Keeps the memory open across the store's close(), so a test can reopen it. */
-const keep = (m: MemBlockDevice): BlockDevice => ({
-  blockSize: m.blockSize,
-  numBlocks: m.numBlocks,
-  read: (a) => m.read(a),
-  write: (a, d) => m.write(a, d),
-  writev: (a, bs) => m.writev(a, bs),
-  flush: () => m.flush(),
-  close: async () => {},
-});
 
 describe('openStore fresh-device detection', () => {
   it('keeps a committed, not yet installed block when disk 0 is a blank replacement below the survivor epoch', async () => {
@@ -71,15 +61,15 @@ describe('openStore fresh-device detection', () => {
   it('rebuilds a blank unlabelled disk 0 from the disk 1 that holds the store, instead of formatting over it', async () => {
     const a0 = mem();
     const a1 = mem();
-    let s = await openStore({ devices: [keep(a0), keep(a1)] });
+    let s = await openStore({ devices: [keepOpen(a0), keepOpen(a1)] });
     await s.write(0, blk(9));
     await s.close();
     const fresh0 = mem();
-    s = await openStore({ devices: [keep(fresh0), keep(await copyOf(a1))] });
+    s = await openStore({ devices: [keepOpen(fresh0), keepOpen(await copyOf(a1))] });
     expect((await s.read(0))[0]).toBe(9);
     await s.close();
     // The rebuilt disk 0 now holds the store on its own.
-    const alone = await openStore({ devices: [keep(await copyOf(fresh0)), keep(mem())] });
+    const alone = await openStore({ devices: [keepOpen(await copyOf(fresh0)), keepOpen(mem())] });
     expect((await alone.read(0))[0]).toBe(9);
     await alone.close();
   });
@@ -103,7 +93,7 @@ describe('openStore fresh-device detection', () => {
     const x = [mem(), mem()] as const;
     const y = [mem(), mem()] as const;
     for (const p of [x, y]) {
-      const s = await openStore({ devices: [keep(p[0]), keep(p[1])] });
+      const s = await openStore({ devices: [keepOpen(p[0]), keepOpen(p[1])] });
       await s.write(1, blk(p === x ? 1 : 2));
       await s.close();
     }
@@ -115,14 +105,14 @@ describe('openStore fresh-device detection', () => {
   it('completes a format cut short between the two superblock writes (only disk 1 got it)', async () => {
     const m0 = mem();
     const m1 = mem();
-    const s = await openStore({ devices: [keep(m0), keep(m1)], logBlocks: 8 });
+    const s = await openStore({ devices: [keepOpen(m0), keepOpen(m1)], logBlocks: 8 });
     await s.close();
     await m0.write(0, new Uint8Array(BS)); // disk 0's superblock write was lost
-    const again = await openStore({ devices: [keep(m0), keep(m1)], logBlocks: 8 });
+    const again = await openStore({ devices: [keepOpen(m0), keepOpen(m1)], logBlocks: 8 });
     await again.write(2, blk(4));
     await again.close();
     expect(m0.snapshot().get(0)).toEqual(m1.snapshot().get(0));
-    const alone = await openStore({ devices: [keep(await copyOf(m0)), keep(mem())] });
+    const alone = await openStore({ devices: [keepOpen(await copyOf(m0)), keepOpen(mem())] });
     expect((await alone.read(2))[0]).toBe(4);
     await alone.close();
   });

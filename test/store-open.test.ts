@@ -2,13 +2,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BlockDevice } from '../src/device/block-device.ts';
 import { FileBlockDevice } from '../src/device/file-block-device.ts';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { tmpDir } from './helpers/tmp.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { keepOpen } from './helpers/devices.ts';
 
 /**
  * openStore over a directory of two image files and over caller-given devices: create,
@@ -120,24 +120,14 @@ describe('openStore on files', () => {
 
 describe('openStore on caller-given devices', () => {
   const pair = (n: number) => [new MemBlockDevice({ numBlocks: n, blockSize: BS }), new MemBlockDevice({ numBlocks: n, blockSize: BS })] as const;
-  // Keeps the memory open across the store's close(), so the test can reopen it.
-  const keep = (m: MemBlockDevice): BlockDevice => ({
-    blockSize: m.blockSize,
-    numBlocks: m.numBlocks,
-    read: (a) => m.read(a),
-    write: (a, d) => m.write(a, d),
-    writev: (a, bs) => m.writev(a, bs),
-    flush: () => m.flush(),
-    close: async () => {},
-  });
 
   it('formats devices whose block 0 is empty, then reopens them', async () => {
     const [m0, m1] = pair(40);
-    const store = await openStore({ devices: [keep(m0), keep(m1)], logBlocks: 8 });
+    const store = await openStore({ devices: [keepOpen(m0), keepOpen(m1)], logBlocks: 8 });
     expect(store.numBlocks).toBe(40 - 3 - 8);
     await store.write(2, blk(9));
     await store.close();
-    const again = await openStore({ devices: [keep(m0), keep(m1)], numBlocks: 29 });
+    const again = await openStore({ devices: [keepOpen(m0), keepOpen(m1)], numBlocks: 29 });
     expect((await again.read(2))[0]).toBe(9);
     await again.close();
   });

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BlockDevice } from '../src/device/block-device.ts';
 import { FileBlockDevice } from '../src/device/file-block-device.ts';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { ReplicatedDisk } from '../src/replicated/replicated-disk.ts';
 import { LogDisk } from '../src/wal/log-disk.ts';
 import { formatLog } from '../src/wal/log-format.ts';
 import { tmpDir } from './helpers/tmp.ts';
+import { scheduledDevice } from './helpers/devices.ts';
 
 /**
  * Serializability of concurrent transactions, checked against the atomic transactional
@@ -51,25 +51,6 @@ const blockOf = (v: number) => {
   return b;
 };
 
-function scheduled(dev: BlockDevice, s: fc.Scheduler, on: { v: boolean }): BlockDevice {
-  const wrap = <T>(label: string, f: () => Promise<T>) => (on.v ? s.schedule(Promise.resolve(label), label).then(f) : f());
-  return {
-    blockSize: dev.blockSize,
-    numBlocks: dev.numBlocks,
-    read: (a) => wrap(`read ${a}`, () => dev.read(a)),
-    write: (a, d) => {
-      const copy = new Uint8Array(d);
-      return wrap(`write ${a}`, () => dev.write(a, copy));
-    },
-    writev: (a, bs) => {
-      const copies = bs.map((b) => new Uint8Array(b));
-      return wrap(`writev ${a}+${bs.length}`, () => dev.writev!(a, copies));
-    },
-    flush: () => wrap('flush', () => dev.flush()),
-    close: async () => {},
-  };
-}
-
 type Kind = 'single' | 'pair' | 'files';
 
 async function makeDisk(kind: Kind, s: fc.Scheduler, on: { v: boolean }) {
@@ -84,18 +65,18 @@ async function makeDisk(kind: Kind, s: fc.Scheduler, on: { v: boolean }) {
     ];
     cleanups.push(async () => void (await Promise.all(f.map((d) => d.close()))));
     // Unlabelled wrappers: the scheduler's wrapper hides the label, which is fine for one pair.
-    const pair = () => ReplicatedDisk.open(scheduled(f[0], s, on), scheduled(f[1], s, on));
+    const pair = () => ReplicatedDisk.open(scheduledDevice(f[0], s, on), scheduledDevice(f[1], s, on));
     await formatLog(await pair(), { logBlocks: LOG });
     return { open: async () => LogDisk.open(await pair()) };
   }
   if (kind === 'single') {
     const mem = new MemBlockDevice({ numBlocks: n, blockSize: BS });
-    const dev = scheduled(mem, s, on);
+    const dev = scheduledDevice(mem, s, on);
     await formatLog(dev, { logBlocks: LOG });
     return { open: () => LogDisk.open(dev) };
   }
   const m = [new MemBlockDevice({ numBlocks: n, blockSize: BS }), new MemBlockDevice({ numBlocks: n, blockSize: BS })];
-  const pair = () => ReplicatedDisk.open(scheduled(m[0], s, on), scheduled(m[1], s, on));
+  const pair = () => ReplicatedDisk.open(scheduledDevice(m[0], s, on), scheduledDevice(m[1], s, on));
   await formatLog(await pair(), { logBlocks: LOG });
   return { open: async () => LogDisk.open(await pair()) };
 }

@@ -125,3 +125,43 @@ export class CachedDevice extends AbstractBlockDevice implements LabelledBlockDe
   }
   protected async _close() {}
 }
+
+/**
+ * Puts every call of a device under fast-check's scheduler while `on.v` is true, so the
+ * scheduler decides the order in which device operations take effect. Blocks are copied
+ * at call time because the scheduler delays the call past the caller's await.
+ */
+export function scheduledDevice(dev: BlockDevice, s: { schedule<T>(p: Promise<T>, label?: string): Promise<T> }, on: { v: boolean }): BlockDevice {
+  const wrap = <T>(label: string, f: () => Promise<T>) => (on.v ? s.schedule(Promise.resolve(label), label).then(f) : f());
+  const out: BlockDevice = {
+    blockSize: dev.blockSize,
+    numBlocks: dev.numBlocks,
+    read: (a) => wrap(`read ${a}`, () => dev.read(a)),
+    write: (a, d) => {
+      const copy = new Uint8Array(d);
+      return wrap(`write ${a}`, () => dev.write(a, copy));
+    },
+    flush: () => wrap('flush', () => dev.flush()),
+    close: async () => {},
+  };
+  if (dev.writev) {
+    out.writev = (a, bs) => {
+      const copies = bs.map((b) => new Uint8Array(b));
+      return wrap(`writev ${a}+${bs.length}`, () => dev.writev!(a, copies));
+    };
+  }
+  return out;
+}
+
+/** Keeps a memory device open across a layer's close(), so a test can open the same blocks again. */
+export function keepOpen(m: BlockDevice): BlockDevice {
+  return {
+    blockSize: m.blockSize,
+    numBlocks: m.numBlocks,
+    read: (a) => m.read(a),
+    write: (a, d) => m.write(a, d),
+    writev: (a, bs) => (m.writev ? m.writev(a, bs) : Promise.reject(new Error('no writev'))),
+    flush: () => m.flush(),
+    close: async () => {},
+  };
+}
