@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BlockDevice } from '../src/device/block-device.ts';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
-import { AllDisksFailedError, DeviceFailedError } from '../src/errors.ts';
+import { DeviceFailedError } from '../src/errors.ts';
 import { ReplicatedDisk } from '../src/replicated/replicated-disk.ts';
 import { LogDisk } from '../src/wal/log-disk.ts';
 import { formatLog } from '../src/wal/log-format.ts';
@@ -33,7 +33,7 @@ function killable(m: MemBlockDevice): { dev: BlockDevice; kill: () => void } {
 }
 
 describe('log fail-stop', () => {
-  it('rejects overlay reads, writes and transactions after AllDisksFailedError from the pair below', async () => {
+  it('rejects overlay reads, writes and transactions once both disks of the pair below have failed', async () => {
     const m0 = new MemBlockDevice({ numBlocks: 3 + 16 + 16, blockSize: BS });
     const m1 = new MemBlockDevice({ numBlocks: 3 + 16 + 16, blockSize: BS });
     const pair = await ReplicatedDisk.open(m0, m1);
@@ -42,18 +42,35 @@ describe('log fail-stop', () => {
     await disk.write(0, blk(1)); // committed, held in the overlay (not installed yet)
     m0.fail();
     m1.fail();
-    // An address not in the overlay goes to the pair, which has no disk left.
+    // The pair has no disk left: the log refuses (it asks the pair before going to it).
     const err = await disk.read(5).then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(AllDisksFailedError);
+    expect(err).toBeInstanceOf(DeviceFailedError);
     expect(err).toMatchObject({ code: 'ERR_DEVICE_FAILED' });
     // Address 0 sits in the overlay: it must not be served by a failed store.
     await expect(disk.read(0)).rejects.toMatchObject({ code: 'ERR_DEVICE_FAILED' });
     await expect(disk.transaction(async (tx) => (await tx.read(0))[0])).rejects.toMatchObject({ code: 'ERR_DEVICE_FAILED' });
     await expect(disk.write(1, blk(2))).rejects.toMatchObject({ code: 'ERR_DEVICE_FAILED' });
     await expect(disk.flush()).rejects.toMatchObject({ code: 'ERR_DEVICE_FAILED' });
+    await disk.close();
+  });
+
+  it('stops serving cached and overlay blocks as soon as both mirrors of the pair below have failed', async () => {
+    const m0 = new MemBlockDevice({ numBlocks: 3 + 4 + 16, blockSize: BS });
+    const m1 = new MemBlockDevice({ numBlocks: 3 + 4 + 16, blockSize: BS });
+    const pair = await ReplicatedDisk.open(m0, m1);
+    await formatLog(pair, { logBlocks: 4 });
+    const disk = await LogDisk.open(pair);
+    // A 4-block log forces installs, so early blocks end up in the installed-block cache.
+    for (let i = 0; i < 12; i++) await disk.write(i % 3, blk(10 + i));
+    expect((await disk.read(0))[0]).toBe(19);
+    m0.fail();
+    m1.fail();
+    expect(pair.failed).toBe(true);
+    // No device call has failed yet: the store must still refuse to answer from memory.
+    for (const a of [0, 1, 2]) await expect(disk.read(a)).rejects.toMatchObject({ code: 'ERR_DEVICE_FAILED' });
     await disk.close();
   });
 

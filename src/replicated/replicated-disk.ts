@@ -126,6 +126,15 @@ export class ReplicatedDisk implements BlockDevice {
     return { disks, degraded: disks.some((d) => d.state !== 'ok') };
   }
 
+  /**
+   * True when no mirror can serve: both were dropped, or both devices say they have failed
+   * (a layer above, e.g. the log's block cache, asks before answering from memory, so a
+   * store whose disks are gone stops serving even blocks it still holds).
+   */
+  get failed(): boolean {
+    return this.#mirrors.every((m) => m.state === 'failed' || (m.dev as { failed?: unknown }).failed === true);
+  }
+
   /** Addresses whose lock is held or awaited right now (bounded by the operations in flight). */
   get activeLocks(): number {
     return this.#locks.size;
@@ -250,7 +259,12 @@ export class ReplicatedDisk implements BlockDevice {
     throw new AllDisksFailedError();
   }
 
-  /** Writes under the address locks: disk 0, then disk 1 (each as one writev when several blocks). */
+  /**
+   * Writes under the address locks: disk 0, then disk 1 (each as one writev when several
+   * blocks). Strictly one after the other: that order is the crash invariant recovery relies
+   * on, and it also means `blocks` is in use by one device call at a time until this
+   * settles (the log reuses its header buffer on that promise).
+   */
   protected async writeLocked(addr: number, blocks: Uint8Array[]): Promise<void> {
     for (const m of this.#mirrors) {
       await this.#onLive(m, () => (blocks.length === 1 || !m.dev.writev ? writeEach(m.dev, addr, blocks) : m.dev.writev(addr, blocks)));
