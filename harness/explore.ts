@@ -501,12 +501,8 @@ export class Explorer {
     // Outcomes are keyed by (probe and failures, images); explored subtrees by that and (model, history, depth).
     const xkey = extra.probe === undefined && !extra.failures?.length ? 0 : 1 + this.#id(`${extra.probe ?? ''}|${extra.failures?.map((f) => `${f.device}@${f.point}`).join(',') ?? ''}`);
     const okey: OutcomeKey = { x: xkey, images: input.key };
-    let byImages = this.#recoveryPoints.get(input.key);
-    if (byImages === undefined) this.#recoveryPoints.set(input.key, (byImages = new Map()));
-    let byExtra = byImages.get(xkey);
-    if (byExtra === undefined) byImages.set(xkey, (byExtra = new Map()));
-    // Per model: a subtree explored under another model was checked against that model's spec, not this one's.
-    const memoKey = (hkey * 64 + depth) * 4 + ALL_MODELS.indexOf(this.#model);
+    const byExtra = this.#explored(input.key, xkey);
+    const memoKey = this.#memoKey(hkey, depth);
     const cached = byExtra.get(memoKey);
     if (cached !== undefined) return cached;
     // Record recovery's points whenever a nested crash could want them: re-running a recovery costs more than its snapshots.
@@ -538,19 +534,40 @@ export class Explorer {
     const model = this.#model === 'fail' ? 'sync' : this.#model;
     const keyIn = this.#id(`${hkey}C`);
     const keyAfter = this.#id(`${hkey}O${out.readBackId}C`);
+    const memoIn = this.#memoKey(keyIn, depth - 1);
+    const memoAfter = this.#memoKey(keyAfter, depth - 1);
     for (let j = 0; j < recs.length && !this.#done; j++) {
       const rec = recs[j];
       const seed = mixSeed(this.o.seed, point, j, depth);
       const nested = this.#nestedStates(out, model, j, seed);
       const where = rec.info ? `recovery point ${j + 1}` : 'after recovery';
-      // Crashed during recovery: the history so far (no read-back yet); after it: with the read-back.
-      const h2 = new LazyHistory(rec.info ? hist : full, -1, `crash at ${where}`);
       const key2 = rec.info ? keyIn : keyAfter;
+      const memo2 = rec.info ? memoIn : memoAfter;
+      // Crashed during recovery: the history so far (no read-back yet); after it: with the read-back.
+      let h2: LazyHistory | undefined;
       for (let c = 0; c < nested.keys.length && !this.#done; c++) {
+        // Most nested states lead to a subtree explored already: skipped here, without an
+        // async call, a history or a path (what #recoverAndCheck would return at once).
+        if (this.#explored(nested.keys[c], 0).has(memo2)) continue;
+        h2 ??= new LazyHistory(rec.info ? hist : full, -1, `crash at ${where}`);
         await this.#recoverAndCheck({ key: nested.keys[c], lazy: nested, index: c }, h2, key2, depth - 1, point, () => [...path(), `${where} ${model}[${c}] ${nested.choice(c)}`]);
       }
     }
     return out.points;
+  }
+
+  /** The explored subtrees over these images with these injected failures and probe: write points by memo key. */
+  #explored(images: number, xkey: number): Map<number, number> {
+    let byImages = this.#recoveryPoints.get(images);
+    if (byImages === undefined) this.#recoveryPoints.set(images, (byImages = new Map()));
+    let byExtra = byImages.get(xkey);
+    if (byExtra === undefined) byImages.set(xkey, (byExtra = new Map()));
+    return byExtra;
+  }
+
+  /** (history, depth, model) as one number. Per model: a subtree explored under another model was checked against that model's spec, not this one's. */
+  #memoKey(hkey: number, depth: number): number {
+    return (hkey * 64 + depth) * 4 + ALL_MODELS.indexOf(this.#model);
   }
 
   /**
