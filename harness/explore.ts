@@ -28,8 +28,10 @@ export interface ExploreOptions {
   keepViolations: number;
   /**
    * Reuse recovery outcomes and verdicts across crash states that lead to the same crash
-   * images or the same history (default true). Off, every state runs its recovery and its
-   * check afresh: slower, same results (what the tests compare).
+   * images or the same history, and nested crash states' keys across recovery points with
+   * the same contents (default true). Off, every state runs its recovery and its check
+   * afresh and every point's states are keyed afresh: slower, same results (what the tests
+   * compare).
    */
   reuse: boolean;
   onProgress?: (model: CrashModel, done: number, total: number) => void;
@@ -306,6 +308,10 @@ export class Explorer {
   readonly #labelIds = new WeakMap<DiskLabel, number>();
   readonly #labelNames = new Map<string, number>();
   #verdictReuses = 0;
+  /** Nested crash states' keys by the contents of the point they come from (see #pointContent). */
+  readonly #nestedByContent = new Map<number, { keys: Int32Array; seedFree: boolean }>();
+  readonly #contentIds = new TupleIds();
+  #contentScratch = new Int32Array(64);
   /** Recoveries actually run and reuses of a cached one; histories judged again on reuse (for the curious). */
   readonly counters = { recoveries: 0, reused: 0, audits: 0, verdictsReused: 0, verdictAudits: 0 };
 
@@ -579,13 +585,71 @@ export class Explorer {
     const ck = j * ALL_MODELS.length + ALL_MODELS.indexOf(model);
     const known = out.nested.get(ck);
     const rec = out.recs![j];
-    if (known) {
-      return new DeferredSet(known, () => this.#lazyStates(model, rec, seed, this.o.nestedBounds, true));
+    if (known) return new DeferredSet(known, () => this.#lazyStates(model, rec, seed, this.o.nestedBounds, true));
+    // Recoveries from different crash images often pass through points whose devices hold
+    // the same contents: their crash states are keyed once.
+    const content = this.o.reuse ? this.#pointContent(model, rec, seed) : undefined;
+    const same = content === undefined ? undefined : this.#nestedByContent.get(content);
+    if (same !== undefined) {
+      if (same.seedFree) out.nested.set(ck, same.keys);
+      return new DeferredSet(same.keys, () => this.#lazyStates(model, rec, seed, this.o.nestedBounds, true));
     }
     const states = this.#lazyStates(model, rec, seed, this.o.nestedBounds, true);
     // Buffered states beyond the exhaustive bound are sampled with the seed; every other set is a function of the snapshots.
-    if (states.exhaustive || model !== 'buffered') out.nested.set(ck, states.keys);
+    const seedFree = states.exhaustive || model !== 'buffered';
+    if (seedFree) out.nested.set(ck, states.keys);
+    if (content !== undefined) this.#nestedByContent.set(content, { keys: states.keys, seedFree });
     return states;
+  }
+
+  /**
+   * Names what a recorded point's nested crash states are a function of, by contents:
+   * buffered, each device's failure, durable label and blocks and its pending writes in
+   * order (and the seed, when their number is past the exhaustive bound and the states
+   * are sampled); torn, each device as it reads and the write cut short. Undefined for
+   * sync, whose one state is keyed as cheaply as this would be.
+   */
+  #pointContent(model: CrashModel, rec: { info: PointInfo | undefined; snaps: DeviceSnapshot[] }, seed: number): number | undefined {
+    if (model !== 'buffered' && model !== 'torn') return undefined;
+    const b = this.#blocks;
+    const snaps = rec.snaps;
+    let size = 4 + 4 * snaps.length;
+    if (model === 'buffered') for (const s of snaps) size += 2 * s.pending.length;
+    if (this.#contentScratch.length < size) this.#contentScratch = new Int32Array(2 * size);
+    const t = this.#contentScratch;
+    let n = 0;
+    t[n++] = ALL_MODELS.indexOf(model);
+    t[n++] = snaps.length;
+    if (model === 'buffered') {
+      let pending = 0;
+      for (const s of snaps) {
+        t[n++] = s.failed ? 1 : 0;
+        t[n++] = s.durableLabel === undefined ? 0 : this.#labelId(s.durableLabel);
+        t[n++] = b.idOfMap(s.durable);
+        t[n++] = s.pending.length;
+        for (const p of s.pending) {
+          t[n++] = p.addr;
+          t[n++] = p.addr === LABEL_ADDR ? this.#labelId(p.label!) : b.id(p.data!);
+        }
+        pending += s.pending.length;
+      }
+      const sampled = pending > this.o.nestedBounds.exhaustivePending;
+      t[n++] = sampled ? 1 : 0;
+      t[n++] = sampled ? seed | 0 : 0;
+    } else {
+      for (const s of snaps) {
+        t[n++] = s.failed ? 1 : 0;
+        t[n++] = s.latestLabel === undefined ? 0 : this.#labelId(s.latestLabel);
+        t[n++] = b.idOfMap(s.latest);
+      }
+      const i = rec.info;
+      if (i !== undefined && i.kind === 'write' && i.data !== undefined && i.addr !== undefined) {
+        t[n++] = i.device;
+        t[n++] = i.addr;
+        t[n++] = b.id(i.data);
+      } else t[n++] = -1;
+    }
+    return this.#contentIds.id(t.subarray(0, n));
   }
 
   /**
