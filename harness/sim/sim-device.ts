@@ -1,6 +1,7 @@
 import { AbstractBlockDevice } from '../../src/device/abstract-block-device.ts';
 import type { DiskLabel, LabelledBlockDevice } from '../../src/device/disk-label.ts';
 import { DeviceFailedError, invariant } from '../../src/errors.ts';
+import { checkAddress, checkBlock } from '../../src/device/validate.ts';
 import { freshBlock } from './block-store.ts';
 import { never, type World } from './world.ts';
 
@@ -145,6 +146,46 @@ export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevic
     await this.flush();
   }
 
+  // Direct mode (recovery and read-back, where the explorer spends most of its time): an
+  // operation takes effect and settles at once, so read/write/flush do the base class's
+  // checks and the operation here and return one settled promise, instead of three
+  // chained async calls (the scheduled mode, whose interleavings depend on when promises
+  // settle, goes through the base class unchanged). The order of effects is the same: in
+  // both paths an operation takes effect synchronously, when it is called.
+
+  override read(addr: number): Promise<Uint8Array> {
+    if (this.world.mode !== 'direct' || this.world.stopped) return super.read(addr);
+    try {
+      this.checkUsable();
+      checkAddress(addr, this.numBlocks);
+      return Promise.resolve(freshBlock(this.#latest.get(addr), this.blockSize));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  override write(addr: number, data: Uint8Array): Promise<void> {
+    if (this.world.mode !== 'direct' || this.world.stopped) return super.write(addr, data);
+    try {
+      this.checkUsable();
+      checkAddress(addr, this.numBlocks);
+      checkBlock(data, this.blockSize);
+      return this.#write(addr, data);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  override flush(): Promise<void> {
+    if (this.world.mode !== 'direct' || this.world.stopped) return super.flush();
+    try {
+      this.checkUsable();
+      return this.#flush();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   protected async _read(addr: number): Promise<Uint8Array> {
     return this.world.settle(() => {
       this.checkUsable();
@@ -153,6 +194,11 @@ export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevic
   }
 
   protected async _write(addr: number, data: Uint8Array): Promise<void> {
+    return this.#write(addr, data);
+  }
+
+  /** The write takes effect now (a throw is an injected failure); settles when the world says. */
+  #write(addr: number, data: Uint8Array): Promise<void> {
     // Stored blocks are shared and never mutated: equal contents are stored once. The point
     // sees the stored block too, not the caller's buffer (which the caller may reuse).
     const copy = this.world.blocks.intern(data);
@@ -168,6 +214,10 @@ export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevic
   }
 
   protected async _flush(): Promise<void> {
+    return this.#flush();
+  }
+
+  #flush(): Promise<void> {
     if (!this.world.enter(this, 'flush')) return never();
     this.#checkInjected();
     const upto = this.#seq;
