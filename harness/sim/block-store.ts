@@ -1,3 +1,5 @@
+import { BlockMap } from './block-map.ts';
+
 /**
  * Content-addressed block storage for the simulated devices of one exploration.
  *
@@ -68,11 +70,12 @@ export class BlockStore {
     let ids = this.#mapIdArrays.get(m);
     if (ids !== undefined) return ids;
     let max = -1;
-    for (const a of m.keys()) if (a > max) max = a;
+    if (m instanceof BlockMap) max = m.maxAddr;
+    else for (const a of m.keys()) if (a > max) max = a;
     if (isSparse(max, m.size)) ids = null;
     else {
-      ids = new Int32Array(max + 1);
-      for (const [a, b] of m) ids[a] = this.id(b);
+      const out = (ids = new Int32Array(max + 1));
+      m.forEach((b, a) => (out[a] = this.id(b)));
     }
     this.#mapIdArrays.set(m, ids);
     return ids;

@@ -1,4 +1,5 @@
 import type { DiskLabel } from '../../src/device/disk-label.ts';
+import { BlockMap } from './block-map.ts';
 import type { BlockStore } from './block-store.ts';
 import { Prng } from './prng.ts';
 import { LABEL_ADDR, type DeviceSnapshot, type DiskImage } from './sim-device.ts';
@@ -86,19 +87,16 @@ function slotsOf(snaps: readonly DeviceSnapshot[]): { slots: Slot[]; pendingWrit
 
 export function buildImages(snaps: readonly DeviceSnapshot[], slots: Slot[], pick: number[]): DiskImage[] {
   return snaps.map((s, device) => {
-    let blocks = s.durable as Map<number, Uint8Array>;
+    let blocks: ReadonlyMap<number, Uint8Array> = s.durable;
     let label = s.durableLabel;
-    let copied = false;
+    let copy: BlockMap | undefined;
     slots.forEach((slot, i) => {
       if (slot.device !== device || pick[i] === 0) return;
       const v = slot.options[pick[i]];
       if (slot.addr === LABEL_ADDR) label = v as DiskLabel;
       else {
-        if (!copied) {
-          blocks = new Map(blocks);
-          copied = true;
-        }
-        blocks.set(slot.addr, v as Uint8Array);
+        if (copy === undefined) blocks = copy = BlockMap.of(s.durable).copy();
+        copy.set(slot.addr, v as Uint8Array);
       }
     });
     return { blocks, label, failed: s.failed };
@@ -199,8 +197,7 @@ export function tornPlan(snaps: readonly DeviceSnapshot[], next: PointInfo | und
 /** The images a torn plan's i-th mix leaves. */
 export function tornImages(plan: TornPlan, i: number): DiskImage[] {
   const dev = plan.base[plan.device];
-  const blocks = new Map(dev.blocks);
-  blocks.set(plan.addr, plan.mixes[i].block);
+  const blocks = BlockMap.of(dev.blocks).copy().set(plan.addr, plan.mixes[i].block);
   const images = plan.base.slice();
   images[plan.device] = { ...dev, blocks };
   return images;

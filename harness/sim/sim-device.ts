@@ -2,6 +2,7 @@ import { AbstractBlockDevice } from '../../src/device/abstract-block-device.ts';
 import type { DiskLabel, LabelledBlockDevice } from '../../src/device/disk-label.ts';
 import { DeviceFailedError, invariant } from '../../src/errors.ts';
 import { checkAddress, checkBlock } from '../../src/device/validate.ts';
+import { BlockMap } from './block-map.ts';
 import { freshBlock } from './block-store.ts';
 import { never, type World } from './world.ts';
 
@@ -70,9 +71,9 @@ export interface SimGeometry {
 export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevice {
   readonly world: World;
   readonly index: number;
-  #durable: Map<number, Uint8Array>;
+  #durable: BlockMap;
   #durableShared: boolean;
-  #latest: Map<number, Uint8Array>;
+  #latest: BlockMap;
   #latestShared: boolean;
   #durableLabel: DiskLabel | undefined;
   #latestLabel: DiskLabel | undefined;
@@ -84,7 +85,7 @@ export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevic
     this.world = world;
     this.index = world.devices.length;
     world.devices.push(this);
-    this.#durable = (image?.blocks as Map<number, Uint8Array>) ?? new Map();
+    this.#durable = BlockMap.of(image?.blocks);
     this.#latest = this.#durable;
     this.#durableShared = this.#latestShared = true;
     this.#durableLabel = this.#latestLabel = image?.label;
@@ -206,7 +207,7 @@ export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevic
     this.#checkInjected();
     this.#pending.push({ seq: ++this.#seq, addr, data: copy });
     if (this.#latestShared) {
-      this.#latest = new Map(this.#latest);
+      this.#latest = this.#latest.copy();
       this.#latestShared = false;
     }
     this.#latest.set(addr, copy);
@@ -238,7 +239,7 @@ export class SimDevice extends AbstractBlockDevice implements LabelledBlockDevic
     this.#checkInjected();
     if (this.#pending.length === 0 || this.#pending[0].seq > upto) return;
     if (this.#durableShared) {
-      this.#durable = new Map(this.#durable);
+      this.#durable = this.#durable.copy();
       this.#durableShared = false;
     }
     const rest: PendingWrite[] = [];
