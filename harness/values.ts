@@ -50,7 +50,7 @@ function zeroBlock(size: number): Buffer {
 export function valueKey(v: unknown): string {
   switch (typeof v) {
     case 'string':
-      return JSON.stringify(v);
+      return v.length < LONG_STRING ? JSON.stringify(v) : longStringKey(v);
     case 'number':
       return Number.isFinite(v) && !Object.is(v, -0) ? String(v) : `#n${Object.is(v, -0) ? '-0' : String(v)}`;
     case 'boolean':
@@ -84,3 +84,23 @@ export function valueKey(v: unknown): string {
   }
 }
 let uniqueTag = 0;
+
+/**
+ * Long strings (mail messages read back after every recovery) are keyed by a number per
+ * distinct string instead of their JSON, which for binary contents is several times their
+ * length and is hashed again by every cache it keys. Equal strings get the same number for
+ * the life of the process (the table only grows); past its bound, new strings are keyed by
+ * their JSON as short ones are (a string never changes form: one in the table stays there).
+ */
+const LONG_STRING = 128;
+const MAX_LONG_STRINGS = 100_000;
+const longStrings = new Map<string, number>();
+
+function longStringKey(v: string): string {
+  let id = longStrings.get(v);
+  if (id === undefined) {
+    if (longStrings.size >= MAX_LONG_STRINGS) return JSON.stringify(v);
+    longStrings.set(v, (id = longStrings.size));
+  }
+  return `#s${id}`;
+}

@@ -55,6 +55,16 @@ const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 
 export function mailSpec(config: MailSpecConfig): Spec<MailSpecState, MailOp, MailRes, MailObs> {
   const users = [...config.users].sort();
+  // Keys name messages by a number per distinct message (this spec's own table): a state's
+  // key stays exact without carrying every message's bytes, JSON-escaped, for each state
+  // the checker memoises. States are immutable, so each one's key is built once.
+  const msgIds = new Map<string, number>();
+  const msgId = (msg: string): number => {
+    let id = msgIds.get(msg);
+    if (id === undefined) msgIds.set(msg, (id = msgIds.size));
+    return id;
+  };
+  const keys = new WeakMap<MailSpecState, string>();
   const init = (): MailSpecState => ({
     boxes: Object.fromEntries(users.map((u) => [u, []])),
     used: Object.fromEntries(users.map((u) => [u, []])),
@@ -75,7 +85,11 @@ export function mailSpec(config: MailSpecConfig): Spec<MailSpecState, MailOp, Ma
       for (const u of Object.keys(obs)) if (!users.includes(u) && obs[u].length > 0) return undefined;
       return next;
     },
-    key: (s) => JSON.stringify([users.map((u) => [s.boxes[u].map((m) => [m.id, m.msg]), s.used[u]]), s.locked]),
+    key(s) {
+      let k = keys.get(s);
+      if (k === undefined) keys.set(s, (k = JSON.stringify([users.map((u) => [s.boxes[u].map((m) => [m.id, msgId(m.msg)]), s.used[u]]), s.locked])));
+      return k;
+    },
     show: (s) =>
       users.map((u) => `${u}${s.locked.includes(u) ? '(locked)' : ''}: {${s.boxes[u].map((m) => `${m.id ?? '?'}=${JSON.stringify(m.msg.slice(0, 16))}`).join(', ')}}`).join(' '),
   };
