@@ -16,6 +16,7 @@ class CountingDevice implements BlockDevice {
   readonly numBlocks: number;
   writes = 0;
   writevs = 0;
+  blocks = 0;
   flushes = 0;
   constructor(readonly inner: MemBlockDevice, readonly flushTurns = 0) {
     this.blockSize = inner.blockSize;
@@ -26,10 +27,12 @@ class CountingDevice implements BlockDevice {
   }
   async write(a: number, d: Uint8Array) {
     this.writes++;
+    this.blocks++;
     return this.inner.write(a, d);
   }
   async writev(a: number, bs: readonly Uint8Array[]) {
     this.writevs++;
+    this.blocks += bs.length;
     return this.inner.writev(a, bs);
   }
   async flush() {
@@ -40,7 +43,7 @@ class CountingDevice implements BlockDevice {
   /** Leaves the memory behind open, so a test can reopen the log on it. */
   async close() {}
   reset() {
-    this.writes = this.writevs = this.flushes = 0;
+    this.writes = this.writevs = this.flushes = this.blocks = 0;
   }
 }
 
@@ -61,7 +64,10 @@ describe('group commit', () => {
     await Promise.all(Array.from({ length: 16 }, (_, i) => disk.write(i, blk(i + 1))));
     expect(dev.flushes).toBe(1);
     expect(dev.writevs + dev.writes).toBe(1);
+    // One record for the whole group: one header and the 16 data blocks.
+    expect(dev.blocks).toBe(17);
     expect(disk.stats.groups).toBe(1);
+    expect(disk.stats.records).toBe(1);
     for (let i = 0; i < 16; i++) expect((await disk.read(i))[0]).toBe(i + 1);
     await disk.close();
   });
@@ -78,8 +84,9 @@ describe('group commit', () => {
       ),
     );
     expect(dev.flushes).toBeLessThanOrEqual(3);
-    expect(disk.stats.records).toBe(16);
+    expect(disk.stats.transactions).toBe(16);
     expect(disk.stats.groups).toBe(dev.flushes);
+    expect(disk.stats.records).toBe(disk.stats.groups);
     for (let i = 0; i < 16; i++) {
       expect((await disk.read(i))[0]).toBe(i + 1);
       expect((await disk.read(32 + i))[0]).toBe(i + 101);
@@ -96,18 +103,44 @@ describe('group commit', () => {
     await disk.close();
     const again = await LogDisk.open(dev);
     dev.reset();
-    // 12 records of 3 blocks = 36 blocks from position 45: wraps once, stays under the install threshold.
+    // 12 transactions of 3 blocks in one record = 37 blocks from position 45: wraps once,
+    // stays under the install threshold.
     await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         again.transaction((tx) => {
-          tx.write(2 * i, blk(i + 10));
-          tx.write(2 * i + 1, blk(i + 10));
+          for (let j = 0; j < 3; j++) tx.write(3 * i + j, blk(i + 10));
         }),
       ),
     );
     expect(dev.flushes).toBe(1);
     expect(dev.writevs + dev.writes).toBe(2);
-    for (let i = 0; i < 24; i++) expect((await again.read(i))[0]).toBe(Math.floor(i / 2) + 10);
+    expect(dev.blocks).toBe(37);
+    for (let i = 0; i < 36; i++) expect((await again.read(i))[0]).toBe(Math.floor(i / 3) + 10);
+    await again.close();
+  });
+
+  it('packs a group into as many records as header capacity needs, never splitting a transaction', async () => {
+    const { dev, disk } = await setup(512); // large enough that no install starts
+    // 512-byte blocks: a header holds 123 addresses. 16 transactions of 10 blocks: 12 fit
+    // in the first record (120), the other 4 open a second.
+    await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        disk.transaction((tx) => {
+          for (let j = 0; j < 10; j++) tx.write((i * 3 + j) % 64, blk(i + 1));
+        }),
+      ),
+    );
+    expect(disk.stats.groups).toBe(1);
+    expect(disk.stats.records).toBe(2);
+    expect(dev.blocks).toBe(2 + 160);
+    // Overlapping blind writes: the later transaction in the log wins, before and after replay.
+    const want = new Map<number, number>();
+    for (let i = 0; i < 16; i++) for (let j = 0; j < 10; j++) want.set((i * 3 + j) % 64, i + 1);
+    for (const [a, v] of want) expect((await disk.read(a))[0]).toBe(v);
+    await disk.close();
+    const again = await LogDisk.open(dev);
+    for (const [a, v] of want) expect((await again.read(a))[0]).toBe(v);
     await again.close();
   });
 });
+

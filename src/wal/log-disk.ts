@@ -54,8 +54,8 @@ export interface InstallCut {
  * The transactional disk: a write-ahead log over any BlockDevice (format in log-format.ts).
  *
  * Commit (group commit). Committers enqueue; one writer loop takes everything queued that
- * fits in free log space, writes the group's records contiguously (one writev per
- * contiguous run), issues ONE flush — the commit point of the whole group — then
+ * fits in free log space, packs it into as few records as header capacity allows, writes
+ * them contiguously (one writev per contiguous run), issues ONE flush — the commit point of the whole group — then
  * publishes the group's blocks to an in-memory overlay of committed-but-not-installed
  * blocks and resolves the committers. A group is whatever is queued when the writer
  * becomes free: no timers, so a run is a function of the order device promises resolve.
@@ -145,8 +145,8 @@ export class LogDisk implements TransactionalDisk, TxSource {
   #failure: unknown;
   #hasFailed = false;
 
-  /** Groups written and flushes issued at the commit point (for measurement and tests). */
-  readonly stats = { groups: 0, records: 0, installs: 0 };
+  /** Groups written (one commit-point flush each), records, transactions and install rounds (for measurement and tests). */
+  readonly stats = { groups: 0, records: 0, transactions: 0, installs: 0 };
 
   /**
    * Opens the log on a formatted device. Opening is recovery: committed records still in
@@ -434,9 +434,25 @@ export class LogDisk implements TransactionalDisk, TxSource {
 
   async #writeNextGroup(): Promise<void> {
     const free = this.layout.logBlocks - (this.#headAbs - this.#tailAbs);
+    const cap = this.layout.headerCapacity;
+    // The group's transactions are packed into as few records as their header capacity
+    // allows: 16 one-block commits are one header and 16 data blocks, not 16 headers. A
+    // transaction is never split between records (each record commits or not as a whole,
+    // so a torn group can keep a prefix of its records, never part of a transaction), and
+    // packing is safe because no transaction of the group is acknowledged before the
+    // group's flush, when all of its records are durable.
     let size = 0;
     let n = 0;
-    while (n < this.#queue.length && size + 1 + this.#queue[n].addrs.length <= free) size += 1 + this.#queue[n++].addrs.length;
+    let inRecord = 0;
+    while (n < this.#queue.length) {
+      const k = this.#queue[n].addrs.length;
+      const opens = inRecord === 0 || inRecord + k > cap;
+      const need = k + (opens ? 1 : 0);
+      if (size + need > free) break;
+      size += need;
+      inRecord = opens ? k : inRecord + k;
+      n++;
+    }
     if (n === 0) {
       // Back-pressure: the next commit waits for an install to free log space.
       invariant(this.#committedAbs > this.#tailAbs, 'the log is full but holds nothing to install');
@@ -448,22 +464,50 @@ export class LogDisk implements TransactionalDisk, TxSource {
       return;
     }
     const group = this.#queue.splice(0, n);
+    // Which record each transaction went into, as [first transaction, end) runs.
+    const runs: [number, number][] = [];
+    for (let i = 0, count = 0; i < group.length; i++) {
+      const k = group[i].addrs.length;
+      if (runs.length === 0 || count + k > cap) {
+        runs.push([i, i + 1]);
+        count = k;
+      } else {
+        runs[runs.length - 1][1] = i + 1;
+        count += k;
+      }
+    }
     // The group's headers go into one scratch buffer that every group reuses: the device
     // below keeps no reference once its write settles (BlockDevice.write), writeGroup
     // settles only after every write of the group has, and one group is written at a time
     // (after a failed group nothing more is written). No header allocation per commit: 4 KiB
     // buffers are what drives the garbage collector's full collections here.
-    const need = group.length * this.blockSize;
+    const need = runs.length * this.blockSize;
     if (this.#headerScratch.length < need) this.#headerScratch = new Uint8Array(Math.max(need, 2 * this.#headerScratch.length));
     const headers = this.#headerScratch.subarray(0, need);
     headers.fill(0);
-    const records: LogRecord[] = group.map((p, i) => {
+    const seqs: number[] = [];
+    const records: LogRecord[] = runs.map(([from, to], r) => {
       const seq = this.#nextSeq++;
       const pos = this.#headAbs;
-      this.#headAbs += 1 + p.addrs.length;
-      const header = headers.subarray(i * this.blockSize, (i + 1) * this.blockSize);
-      return { pos, seq, addrs: p.addrs, blocks: p.blocks, header: encodeRecordHeader(this.layout, pos, seq, p.addrs, p.blocks, header) };
+      let addrs: number[];
+      let blocks: Uint8Array[];
+      if (to - from === 1) {
+        addrs = group[from].addrs;
+        blocks = group[from].blocks;
+      } else {
+        addrs = [];
+        blocks = [];
+        for (let i = from; i < to; i++) {
+          for (const a of group[i].addrs) addrs.push(a);
+          for (const b of group[i].blocks) blocks.push(b);
+        }
+      }
+      for (let i = from; i < to; i++) seqs.push(seq);
+      this.#headAbs += 1 + addrs.length;
+      const header = headers.subarray(r * this.blockSize, (r + 1) * this.blockSize);
+      return { pos, seq, addrs, blocks, header: encodeRecordHeader(this.layout, pos, seq, addrs, blocks, header) };
     });
+    invariant(this.#headAbs - this.#tailAbs <= this.layout.logBlocks, 'a group overran the log');
     try {
       await this.writeGroup(records);
     } catch (err) {
@@ -471,17 +515,19 @@ export class LogDisk implements TransactionalDisk, TxSource {
       for (const p of group) p.reject(err);
       return;
     }
-    this.#publish(group, records);
+    this.#publish(group, seqs);
     this.stats.groups++;
     this.stats.records += records.length;
+    this.stats.transactions += group.length;
     for (const p of group) p.resolve();
     if (2 * (this.#headAbs - this.#tailAbs) >= this.layout.logBlocks) this.#install().catch(() => undefined);
   }
 
-  #publish(group: readonly Pending[], records: readonly LogRecord[]): void {
+  /** seqs[i]: the seq of the record group[i] went into. Later transactions of a record win, as in replay. */
+  #publish(group: readonly Pending[], seqs: readonly number[]): void {
     for (let i = 0; i < group.length; i++) {
       const p = group[i];
-      const seq = records[i].seq;
+      const seq = seqs[i];
       for (let j = 0; j < p.addrs.length; j++) {
         const addr = p.addrs[j];
         this.#overlay.set(addr, { data: p.blocks[j], seq });

@@ -16,7 +16,11 @@
  *   blocks 3+logBlocks .. +dataBlocks-1  the data region: data address a lives at 3+logBlocks+a.
  *
  * A record is a header block followed by its data blocks, contiguous in the circular log
- * (it may wrap past the end to position 0). Header: magic "TWRC" (u32), count (u32), seq
+ * (it may wrap past the end to position 0). A record carries the writes of one or more
+ * transactions of one commit group, in commit order (LogDisk packs a group into as few
+ * records as header capacity allows, so that 16 one-block commits cost 17 log blocks, not
+ * 32); a transaction never spans two records, and a record is replayed whole or not at
+ * all, later blocks of one address winning. Header: magic "TWRC" (u32), count (u32), seq
  * (u64), crc32 (u32), then `count` home addresses (u32 each). The crc32 covers, in order:
  * the log id, the header's place in the log (u32, 0..logBlocks-1), the header's first
  * 20 + 4·count bytes with the crc field zeroed, then every data block.
