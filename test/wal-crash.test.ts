@@ -41,7 +41,7 @@ type Model = 'keep' | 'drop' | 'mixed';
 class VolatileDevice extends AbstractBlockDevice {
   readonly durable: Map<number, Uint8Array>;
   readonly pending = new Map<number, Uint8Array[]>();
-  constructor(numBlocks: number, readonly power: Power, durable = new Map<number, Uint8Array>()) {
+  constructor(numBlocks: number, readonly power: Power, durable = new Map<number, Uint8Array>(), readonly flushTurns = 0) {
     super(numBlocks, BS);
     this.durable = durable;
   }
@@ -59,8 +59,21 @@ class VolatileDevice extends AbstractBlockDevice {
   }
   protected async _flush() {
     this.power.tick();
-    for (const [a, p] of this.pending) this.durable.set(a, p[p.length - 1]);
-    this.pending.clear();
+    // A flush covers the writes made before it started; a slow one lets later writes (the
+    // next commit group) arrive while it runs, and they stay pending.
+    // Flushes may overlap (the log alone has no coalescer above it): each settles what
+    // was pending when it started, by identity, whatever another flush did meanwhile.
+    const covered = new Map([...this.pending].map(([a, p]) => [a, p[p.length - 1]]));
+    for (let i = 0; i < this.flushTurns; i++) await new Promise<void>((r) => setImmediate(r));
+    if (this.power.off) throw new Crashed('crashed during a flush');
+    for (const [a, last] of covered) {
+      const p = this.pending.get(a);
+      const n = p ? p.indexOf(last) + 1 : 0;
+      if (n === 0) continue; // an overlapping flush settled it already
+      this.durable.set(a, last);
+      p!.splice(0, n);
+      if (p!.length === 0) this.pending.delete(a);
+    }
   }
   protected async _close() {}
   /** What survives a power cut under `model`. */
@@ -98,6 +111,8 @@ interface Workload {
   name: string;
   /** Tiny logs, so that the workload wraps the log, installs and waits for space. */
   log: number;
+  /** Turns of the event loop a device flush takes (0: at once). */
+  flushTurns?: number;
   clients: Tx[][];
 }
 const workloads: Workload[] = [
@@ -116,6 +131,14 @@ const workloads: Workload[] = [
     name: 'one client, one-block writes lapping the log',
     log: 8,
     clients: [Array.from({ length: 11 }, (_, i) => ({ id: 31 + i, writes: [i % 2], plain: true }))],
+  },
+  {
+    // Commits arrive while a slow flush runs, so a second group is appended and its flush
+    // requested before the first group is acknowledged (the writer's pipeline).
+    name: 'four clients, slow flushes: groups in flight two at a time',
+    log: 16,
+    flushTurns: 2,
+    clients: [0, 1, 2, 3].map((c) => [0, 1, 2].map((i) => ({ id: 41 + 10 * c + i, writes: [2 * c + (i % 2)], plain: i !== 1 }))),
   },
 ];
 
@@ -175,7 +198,7 @@ async function check(disk: TransactionalDisk, clients: Tx[][], p: Progress, wher
 interface Subject {
   name: string;
   /** Builds a formatted, empty system on fresh devices with the given power. */
-  create(power: Power, log: number): Promise<{ devs: VolatileDevice[]; disk: TransactionalDisk }>;
+  create(power: Power, log: number, flushTurns: number): Promise<{ devs: VolatileDevice[]; disk: TransactionalDisk }>;
   /** Recovers from surviving device contents. */
   reopen(devs: VolatileDevice[]): Promise<TransactionalDisk>;
 }
@@ -184,8 +207,8 @@ const deviceBlocks = (log: number) => 3 + log + DATA;
 const subjects: Subject[] = [
   {
     name: 'log on one device',
-    async create(power, log) {
-      const d = new VolatileDevice(deviceBlocks(log), power);
+    async create(power, log, flushTurns) {
+      const d = new VolatileDevice(deviceBlocks(log), power, undefined, flushTurns);
       await formatLog(d, { logBlocks: log });
       return { devs: [d], disk: await LogDisk.open(d) };
     },
@@ -193,8 +216,8 @@ const subjects: Subject[] = [
   },
   {
     name: 'whole stack (replicated pair, composed recovery)',
-    async create(power, log) {
-      const devs = [new VolatileDevice(deviceBlocks(log), power), new VolatileDevice(deviceBlocks(log), power)];
+    async create(power, log, flushTurns) {
+      const devs = [new VolatileDevice(deviceBlocks(log), power, undefined, flushTurns), new VolatileDevice(deviceBlocks(log), power, undefined, flushTurns)];
       const disk = await openStore({ devices: [devs[0], devs[1]], logBlocks: log, numBlocks: DATA });
       return { devs, disk };
     },
@@ -204,7 +227,7 @@ const subjects: Subject[] = [
 
 async function crashRun(s: Subject, w: Workload, limit: number, model: Model, seed: number, recoveryCrashes: boolean): Promise<boolean> {
   const power = new Power();
-  const { devs, disk } = await s.create(power, w.log);
+  const { devs, disk } = await s.create(power, w.log, w.flushTurns ?? 0);
   power.count = 0;
   power.limit = limit;
   const progress = await runWorkload(disk, w.clients);
@@ -238,7 +261,7 @@ const cases = subjects.flatMap((s) => workloads.map((w) => ({ s, w, name: `${s.n
 describe.each(cases)('crash at every write point: $name', ({ s, w }) => {
   const countPoints = async () => {
     const full = new Power();
-    const { disk } = await s.create(full, w.log);
+    const { disk } = await s.create(full, w.log, w.flushTurns ?? 0);
     full.count = 0;
     await runWorkload(disk, w.clients);
     const points = full.count;

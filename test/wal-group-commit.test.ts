@@ -17,6 +17,7 @@ class CountingDevice implements BlockDevice {
   writes = 0;
   writevs = 0;
   blocks = 0;
+  readonly trace: string[] = [];
   flushes = 0;
   constructor(readonly inner: MemBlockDevice, readonly flushTurns = 0) {
     this.blockSize = inner.blockSize;
@@ -33,17 +34,21 @@ class CountingDevice implements BlockDevice {
   async writev(a: number, bs: readonly Uint8Array[]) {
     this.writevs++;
     this.blocks += bs.length;
+    this.trace.push('writev');
     return this.inner.writev(a, bs);
   }
   async flush() {
     this.flushes++;
+    this.trace.push('flush');
     for (let i = 0; i < this.flushTurns; i++) await new Promise<void>((r) => setImmediate(r));
-    return this.inner.flush();
+    await this.inner.flush();
+    this.trace.push('flushed');
   }
   /** Leaves the memory behind open, so a test can reopen the log on it. */
   async close() {}
   reset() {
     this.writes = this.writevs = this.flushes = this.blocks = 0;
+    this.trace.length = 0;
   }
 }
 
@@ -141,6 +146,20 @@ describe('group commit', () => {
     const again = await LogDisk.open(dev);
     for (const [a, v] of want) expect((await again.read(a))[0]).toBe(v);
     await again.close();
+  });
+
+  it('appends the next group while the previous group flushes, and acknowledges in log order', async () => {
+    const { dev, disk } = await setup(256, 3);
+    const acked: number[] = [];
+    const first = Array.from({ length: 4 }, (_, i) => disk.write(i, blk(i + 1)).then(() => acked.push(i)));
+    // Arrive once the first group's flush has started.
+    await new Promise<void>((r) => setImmediate(r));
+    const second = Array.from({ length: 4 }, (_, i) => disk.write(8 + i, blk(i + 9)).then(() => acked.push(8 + i)));
+    await Promise.all([...first, ...second]);
+    expect(dev.trace.slice(0, 4)).toEqual(['writev', 'flush', 'writev', 'flush']);
+    expect(acked).toEqual([0, 1, 2, 3, 8, 9, 10, 11]);
+    expect(disk.stats.groups).toBe(2);
+    await disk.close();
   });
 });
 

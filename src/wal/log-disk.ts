@@ -55,9 +55,11 @@ export interface InstallCut {
  *
  * Commit (group commit). Committers enqueue; one writer loop takes everything queued that
  * fits in free log space, packs it into as few records as header capacity allows, writes
- * them contiguously (one writev per contiguous run), issues ONE flush — the commit point of the whole group — then
- * publishes the group's blocks to an in-memory overlay of committed-but-not-installed
- * blocks and resolves the committers. A group is whatever is queued when the writer
+ * them contiguously (one writev per contiguous run) and issues ONE flush, the commit point
+ * of the whole group; when it has resolved (and the group before has been acknowledged)
+ * the group's blocks go to an in-memory overlay of committed-but-not-installed blocks and
+ * the committers are resolved. The writer appends the next group while a flush runs
+ * (see #writeNextGroup). A group is whatever is queued when the writer
  * becomes free: no timers, so a run is a function of the order device promises resolve.
  *
  * Install (off the commit path, batched): write the overlay home, flush, write the new
@@ -85,10 +87,9 @@ export interface InstallCut {
  *
  * Seams for the harness's deliberately broken variants (subclass and override; no test
  * branches in the hot path):
- *   writeGroup(records)   append + flushLog; (a) ack before the flush: don't await flushLog
  *   appendRecords(records) how records reach the log; (b) headers and data in separate
  *                          flush epochs, header first
- *   flushLog()            the commit point
+ *   flushLog()            the commit point; (a) ack before the flush: resolve at once
  *   install(cut)          writeHome, flush, writeTailPointer, flush; (d) retire before the
  *                          installed data is flushed
  *   writeHome / writeTailPointer  the two halves of install
@@ -138,6 +139,14 @@ export class LogDisk implements TransactionalDisk, TxSource {
   readonly #queue: Pending[] = [];
   #lastEnqueued: Pending | undefined;
   #writer: Promise<void> | undefined;
+  /**
+   * Settles when the newest appended group has been acknowledged (true) or failed (false):
+   * groups are acknowledged in log order, each after its own flush and its predecessor.
+   * Never rejects.
+   */
+  #acked: Promise<boolean> = Promise.resolve(true);
+  /** Groups appended and not yet acknowledged or failed (0, 1 or 2: see #writeNextGroup). */
+  #groupsInFlight = 0;
   #installing: Promise<void> | undefined;
   #activeTx = 0;
   #closed = false;
@@ -257,6 +266,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
     this.#closing = (async () => {
       try {
         while (this.#writer) await this.#writer;
+        await this.#acked;
         while (!this.#hasFailed && this.#committedAbs !== this.#tailAbs) await this.#install();
         if (this.#installing) await this.#installing.catch(() => undefined);
       } catch {
@@ -328,12 +338,6 @@ export class LogDisk implements TransactionalDisk, TxSource {
 
   // ── seams (see the class comment) ────────────────────────────────────────
 
-  /** Appends a group's records and makes them durable. Resolving is what lets commits return. */
-  protected async writeGroup(records: readonly LogRecord[]): Promise<void> {
-    await this.appendRecords(records);
-    await this.flushLog();
-  }
-
   /** Writes records to the log: they are contiguous, so one writev (two at the wrap). */
   protected async appendRecords(records: readonly LogRecord[]): Promise<void> {
     const blocks: Uint8Array[] = [];
@@ -341,7 +345,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
     await this.writeLog(records[0].pos, blocks);
   }
 
-  /** THE COMMIT POINT: the flush after the group's log writes. */
+  /** THE COMMIT POINT: the flush after the group's log writes. Its resolving is what lets the group's commits return. */
   protected flushLog(): Promise<void> {
     return this.device.flush();
   }
@@ -454,7 +458,11 @@ export class LogDisk implements TransactionalDisk, TxSource {
       n++;
     }
     if (n === 0) {
-      // Back-pressure: the next commit waits for an install to free log space.
+      // Back-pressure: the next commit waits for the groups in flight, then for an install to free log space.
+      if (this.#groupsInFlight > 0) {
+        await this.#acked;
+        return;
+      }
       invariant(this.#committedAbs > this.#tailAbs, 'the log is full but holds nothing to install');
       try {
         await this.#install();
@@ -509,22 +517,67 @@ export class LogDisk implements TransactionalDisk, TxSource {
     });
     invariant(this.#headAbs - this.#tailAbs <= this.layout.logBlocks, 'a group overran the log');
     try {
-      await this.writeGroup(records);
+      await this.appendRecords(records);
     } catch (err) {
       this.#fail(err);
       for (const p of group) p.reject(err);
       return;
     }
-    this.#publish(group, seqs);
+    // Pipelined: the group's flush is requested now, and the writer goes on to append the
+    // next group while it runs, so the disk is not idle while commits are acknowledged and
+    // the next group is built. Each flush starts after its group's writes (the device
+    // serializes flushes it is asked for while one runs), and a group is acknowledged only
+    // after its own flush and its predecessor's acknowledgement: a group is never reported
+    // committed before every group before it in the log is durable. At most two groups are
+    // in flight: the writer waits for the older one before building a third.
+    const durable = this.flushLog();
+    const previous = this.#acked;
+    const end = { abs: this.#headAbs, seq: this.#nextSeq };
+    this.#groupsInFlight++;
+    this.#acked = this.#acknowledge(group, seqs, records.length, end, durable, previous);
+    if (this.#groupsInFlight > 1) await previous;
+  }
+
+  /** Acknowledges a group once its flush and every earlier group are done; fails it otherwise. */
+  async #acknowledge(
+    group: readonly Pending[],
+    seqs: readonly number[],
+    records: number,
+    end: { abs: number; seq: number },
+    durable: Promise<void>,
+    previous: Promise<boolean>,
+  ): Promise<boolean> {
+    let failure: unknown;
+    let failed = false;
+    try {
+      await durable;
+    } catch (err) {
+      failure = err;
+      failed = true;
+    }
+    const previousOk = await previous;
+    this.#groupsInFlight--;
+    if (!failed && !previousOk) {
+      // A group behind an unacknowledged one is not reported committed either.
+      failure = this.#failure;
+      failed = true;
+    }
+    if (failed) {
+      this.#fail(failure);
+      for (const p of group) p.reject(failure);
+      return false;
+    }
+    this.#publish(group, seqs, end);
     this.stats.groups++;
-    this.stats.records += records.length;
+    this.stats.records += records;
     this.stats.transactions += group.length;
     for (const p of group) p.resolve();
     if (2 * (this.#headAbs - this.#tailAbs) >= this.layout.logBlocks) this.#install().catch(() => undefined);
+    return true;
   }
 
   /** seqs[i]: the seq of the record group[i] went into. Later transactions of a record win, as in replay. */
-  #publish(group: readonly Pending[], seqs: readonly number[]): void {
+  #publish(group: readonly Pending[], seqs: readonly number[], end: { abs: number; seq: number }): void {
     for (let i = 0; i < group.length; i++) {
       const p = group[i];
       const seq = seqs[i];
@@ -535,8 +588,9 @@ export class LogDisk implements TransactionalDisk, TxSource {
         if (this.#inflight.get(addr) === p) this.#inflight.delete(addr);
       }
     }
-    this.#committedAbs = this.#headAbs;
-    this.#committedSeq = this.#nextSeq;
+    // Up to the end of this group, not the head: a later group may be appended and not yet durable.
+    this.#committedAbs = end.abs;
+    this.#committedSeq = end.seq;
   }
 
   /** Starts an install round, or joins the one running. */
