@@ -159,6 +159,7 @@ describe('group commit', () => {
     expect(dev.trace.slice(0, 4)).toEqual(['writev', 'flush', 'writev', 'flush']);
     expect(acked).toEqual([0, 1, 2, 3, 8, 9, 10, 11]);
     expect(disk.stats.groups).toBe(2);
+    expect(disk.stats.pipelined).toBe(1);
     await disk.close();
   });
 });

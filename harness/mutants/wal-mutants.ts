@@ -1,5 +1,5 @@
 import type { LogRecord, TailPointer } from '../../src/wal/log-format.ts';
-import { LogDisk, type InstallCut } from '../../src/wal/log-disk.ts';
+import { LogDisk, type InstallCut, type LogEnd } from '../../src/wal/log-disk.ts';
 import { LogReplay, type ScannedRecord } from '../../src/wal/log-replay.ts';
 import { stackTarget, transactionalTarget } from '../targets/transactional.ts';
 import type { Mutant } from './mutant.ts';
@@ -52,6 +52,13 @@ class TrustingReplay extends LogReplay {
     return rec.header.seq === expectedSeq;
   }
 }
+/** An acknowledged group lets installs retire up to the head, past a later group still being flushed. */
+class RetireUnflushedGroup extends LogDisk {
+  protected override committedEnd(_group: LogEnd, head: LogEnd): LogEnd {
+    return head;
+  }
+}
+
 class ReplayPastBadChecksum extends LogDisk {
   static override Replay = TrustingReplay;
 }
@@ -75,5 +82,6 @@ export const walMutants: Mutant[] = [
   wal('wal-retire-before-install-flush', 'install moves the tail before the installed blocks are flushed', RetireBeforeInstallFlush),
   wal('wal-recovery-not-idempotent', 'log recovery retires the records before replaying them', NonIdempotentRecovery),
   wal('wal-replay-bad-checksum', 'log recovery replays a record whose checksum fails', ReplayPastBadChecksum),
+  wal('wal-retire-unflushed-group', 'an acknowledged group lets installs retire a later group whose flush is still running', RetireUnflushedGroup),
   wal('stack-wal-ack-before-flush', 'the same ack-before-flush, checked through the whole stack', AckBeforeFlush, true),
 ];

@@ -24,6 +24,9 @@ const r = (addr: number): TxOp => ({ t: 'read', addr });
 export const transactionalWorkloads: readonly Workload<TxOp>[] = [
   // Multi-block transactions that overlap, and enough of them to wrap the log and install.
   { name: 'tx-transfer', clients: [[tx([], [[0, 1], [1, 2]]), tx([0], [[2, 3]]), r(2)], [tx([], [[1, 4], [2, 5]]), tx([1], [[0, 6]])]] },
+  // Two clients that read before they write reach the log while the first group's flush
+  // runs, so the writer appends a second group with the first still in flight (its pipeline).
+  { name: 'tx-pipeline', clients: [[tx([], [[0, 1]]), tx([], [[0, 2]])], [tx([1], [[1, 3]])], [tx([2], [[2, 4]])]] },
 ];
 
 export async function runTxOp(layer: LogDisk, op: TxOp): Promise<TxRes> {

@@ -44,6 +44,12 @@ interface OverlayEntry {
   seq: number;
 }
 
+/** A place in the log: an absolute position and the seq of the record expected there. */
+export interface LogEnd {
+  abs: number;
+  seq: number;
+}
+
 /** One install round: write these blocks home, then make `tail` the durable tail. */
 export interface InstallCut {
   blocks: readonly (readonly [addr: number, entry: OverlayEntry])[];
@@ -90,6 +96,8 @@ export interface InstallCut {
  *   appendRecords(records) how records reach the log; (b) headers and data in separate
  *                          flush epochs, header first
  *   flushLog()            the commit point; (a) ack before the flush: resolve at once
+ *   committedEnd()        how far an acknowledged group lets installs retire; (f) to the
+ *                          head, past a later group not yet durable
  *   install(cut)          writeHome, flush, writeTailPointer, flush; (d) retire before the
  *                          installed data is flushed
  *   writeHome / writeTailPointer  the two halves of install
@@ -154,8 +162,11 @@ export class LogDisk implements TransactionalDisk, TxSource {
   #failure: unknown;
   #hasFailed = false;
 
-  /** Groups written (one commit-point flush each), records, transactions and install rounds (for measurement and tests). */
-  readonly stats = { groups: 0, records: 0, transactions: 0, installs: 0 };
+  /**
+   * Groups written (one commit-point flush each), records, transactions, install rounds, and
+   * groups appended while the previous group's flush was still running (for measurement and tests).
+   */
+  readonly stats = { groups: 0, records: 0, transactions: 0, installs: 0, pipelined: 0 };
 
   /**
    * Opens the log on a formatted device. Opening is recovery: committed records still in
@@ -350,6 +361,15 @@ export class LogDisk implements TransactionalDisk, TxSource {
     return this.device.flush();
   }
 
+  /**
+   * Where the committed log ends once a group is acknowledged: that group's own end, which
+   * is what an install may retire up to. Not the head: with the writer's pipeline a later
+   * group may be appended and not yet durable, and retiring it would let recovery skip it.
+   */
+  protected committedEnd(group: LogEnd, _head: LogEnd): LogEnd {
+    return group;
+  }
+
   /** Writes consecutive log blocks from an absolute log position. */
   protected writeLog(pos: number, blocks: readonly Uint8Array[]): Promise<void> {
     return writeLogBlocks(this.device, this.layout, pos, blocks);
@@ -532,10 +552,13 @@ export class LogDisk implements TransactionalDisk, TxSource {
     // in flight: the writer waits for the older one before building a third.
     const durable = this.flushLog();
     const previous = this.#acked;
-    const end = { abs: this.#headAbs, seq: this.#nextSeq };
+    const end: LogEnd = { abs: this.#headAbs, seq: this.#nextSeq };
     this.#groupsInFlight++;
     this.#acked = this.#acknowledge(group, seqs, records.length, end, durable, previous);
-    if (this.#groupsInFlight > 1) await previous;
+    if (this.#groupsInFlight > 1) {
+      this.stats.pipelined++;
+      await previous;
+    }
   }
 
   /** Acknowledges a group once its flush and every earlier group are done; fails it otherwise. */
@@ -543,7 +566,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
     group: readonly Pending[],
     seqs: readonly number[],
     records: number,
-    end: { abs: number; seq: number },
+    end: LogEnd,
     durable: Promise<void>,
     previous: Promise<boolean>,
   ): Promise<boolean> {
@@ -577,7 +600,7 @@ export class LogDisk implements TransactionalDisk, TxSource {
   }
 
   /** seqs[i]: the seq of the record group[i] went into. Later transactions of a record win, as in replay. */
-  #publish(group: readonly Pending[], seqs: readonly number[], end: { abs: number; seq: number }): void {
+  #publish(group: readonly Pending[], seqs: readonly number[], end: LogEnd): void {
     for (let i = 0; i < group.length; i++) {
       const p = group[i];
       const seq = seqs[i];
@@ -588,9 +611,9 @@ export class LogDisk implements TransactionalDisk, TxSource {
         if (this.#inflight.get(addr) === p) this.#inflight.delete(addr);
       }
     }
-    // Up to the end of this group, not the head: a later group may be appended and not yet durable.
-    this.#committedAbs = end.abs;
-    this.#committedSeq = end.seq;
+    const committed = this.committedEnd(end, { abs: this.#headAbs, seq: this.#nextSeq });
+    this.#committedAbs = committed.abs;
+    this.#committedSeq = committed.seq;
   }
 
   /** Starts an install round, or joins the one running. */
