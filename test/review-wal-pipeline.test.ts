@@ -422,6 +422,38 @@ describe('review: installs and the committed end', () => {
   });
 });
 
+describe('review: back-pressure against the largest transaction', () => {
+  it('a transaction of logBlocks - 1 blocks queued behind two groups in flight waits for the whole log and commits', async () => {
+    const { dev, disk } = await setup(8);
+    expect(disk.maxTransactionBlocks).toBe(7);
+    dev.hold = true;
+    const g1 = track(disk.write(0, blk(1)), 'g1');
+    await turns();
+    const g2 = track(disk.write(1, blk(2)), 'g2');
+    await turns();
+    const big = track(
+      disk.transaction((t) => {
+        for (let a = 10; a < 17; a++) t.write(a, blk(3));
+      }),
+      'big',
+    );
+    const after = track(disk.write(0, blk(4)), 'after'); // enqueued at once, before the transaction (which awaits its fn)
+    await turns(6);
+    expect(dev.logWrites.length).toBe(2);
+    dev.releaseAll();
+    for (let i = 0; i < 100 && big.state === 'pending'; i++) await turns(1);
+    expect([g1.state, g2.state, big.state, after.state]).toEqual(['resolved', 'resolved', 'resolved', 'resolved']);
+    expect(disk.stats.installs, 'the log had to be emptied first').toBeGreaterThanOrEqual(1);
+    // Three 2-block records, then the big one (8 blocks, in two calls where it wraps).
+    expect(dev.logWrites.reduce((n, [, k]) => n + k, 0)).toBe(3 * 2 + 8);
+    expect(await values(disk, [0, 1, 10, 16])).toEqual([4, 2, 3, 3]);
+    await disk.close();
+    const again = await LogDisk.open(dev.image());
+    expect(await values(again, [0, 1, 10, 16])).toEqual([4, 2, 3, 3]);
+    await again.close();
+  });
+});
+
 describe('review: a torn group keeps a prefix of whole records', () => {
   /** One group of two records: a 123-block transaction fills the first header, a 17-block one opens the second. */
   async function twoRecordGroup() {
