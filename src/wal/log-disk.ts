@@ -550,7 +550,14 @@ export class LogDisk implements TransactionalDisk, TxSource {
     // after its own flush and its predecessor's acknowledgement: a group is never reported
     // committed before every group before it in the log is durable. At most two groups are
     // in flight: the writer waits for the older one before building a third.
-    const durable = this.flushLog();
+    // From here the group is off the queue: whatever happens must settle it through
+    // #acknowledge, so a flush that throws instead of rejecting becomes a rejection.
+    let durable: Promise<void>;
+    try {
+      durable = this.flushLog();
+    } catch (err) {
+      durable = Promise.reject(err);
+    }
     const previous = this.#acked;
     const end: LogEnd = { abs: this.#headAbs, seq: this.#nextSeq };
     this.#groupsInFlight++;
@@ -629,8 +636,10 @@ export class LogDisk implements TransactionalDisk, TxSource {
     const blocks = [...this.#overlay].sort((x, y) => x[0] - y[0]);
     const tailAbs = this.#committedAbs;
     const tail: TailPointer = { pos: tailAbs % this.layout.logBlocks, seq: this.#committedSeq, slot: this.#tailSlot === 0 ? 1 : 0 };
-    invariant(tail.seq > this.#tailSeq, 'an install that does not move the tail');
     try {
+      // Inside the try: a broken invariant fails the store rather than leaving a writer
+      // that waits for space to retry an install that can never free any.
+      invariant(tail.seq > this.#tailSeq, 'an install that does not move the tail');
       await this.install({ blocks, tail });
     } catch (err) {
       this.#fail(err);
