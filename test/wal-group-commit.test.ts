@@ -139,7 +139,7 @@ describe('group commit', () => {
     expect(disk.stats.records).toBe(2);
     expect(dev.blocks).toBe(2 + 160);
     // Overlapping blind writes: the later transaction in the log wins, before and after
-    // reopening (close installs; test/review-wal-pipeline.test.ts checks a real replay).
+    // reopening (close installs; test/wal-pipeline.test.ts checks a real replay).
     const want = new Map<number, number>();
     for (let i = 0; i < 16; i++) for (let j = 0; j < 10; j++) want.set((i * 3 + j) % 64, i + 1);
     for (const [a, v] of want) expect((await disk.read(a))[0]).toBe(v);

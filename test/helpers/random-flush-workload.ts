@@ -4,8 +4,8 @@ import { MemBlockDevice } from '../../src/device/mem-block-device.ts';
 import type { LogDisk } from '../../src/wal/log-disk.ts';
 
 /**
- * The random-timing workload of the pipelined commit writer's review tests
- * (test/review-wal-pipeline-random.test.ts on the log alone, -degraded on the whole stack):
+ * The random-timing workload of the pipelined commit writer's tests
+ * (test/wal-pipeline-random.test.ts on the log alone, -degraded on the whole stack):
  * a device whose flushes finish after a random number of event-loop turns, and clients
  * whose writes make acknowledged, torn or lost work visible.
  */

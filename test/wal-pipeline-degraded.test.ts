@@ -7,7 +7,7 @@ import { formatLog } from '../src/wal/log-format.ts';
 import { ReplicatedDisk } from '../src/replicated/replicated-disk.ts';
 
 /**
- * The same random-timing workload as review-wal-pipeline-random.test.ts, through the whole
+ * The same random-timing workload as wal-pipeline-random.test.ts, through the whole
  * stack (log over a replicated pair), with one mirror failing at a random moment while
  * groups are in flight: the store goes on degraded, and a power cut of the survivor
  * afterwards keeps every acknowledged transaction (workload: helpers/random-flush-workload.ts).
@@ -51,7 +51,7 @@ async function run(seed: number) {
   return { pipelined, midway: ackedAtFailure < CLIENTS * STEPS };
 }
 
-describe('review: a mirror fails while commit groups are in flight', () => {
+describe('a mirror fails while commit groups are in flight', () => {
   it('the store finishes degraded and the survivor alone recovers every acknowledged transaction', async () => {
     let pipelined = 0;
     let midway = 0;

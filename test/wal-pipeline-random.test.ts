@@ -7,7 +7,7 @@ import { CLIENTS, DATA, LOG, SHARED, STEPS, RandomFlushDevice, checkClient, clie
 import { formatLog } from '../src/wal/log-format.ts';
 
 /**
- * Review of the pipelined commit writer under random timing: every device flush completes
+ * The pipelined commit writer under random timing: every device flush completes
  * after a random number of event-loop turns, so commit flushes (and install flushes) finish
  * out of order, and a tiny log keeps two groups in flight against back-pressure and
  * installs. At a random moment a power cut is taken (each address keeps any one of the
@@ -60,7 +60,7 @@ async function run(seed: number, event: 'crash' | 'fail' | 'none') {
   return { pipelined, midway: at2.p.acked.some((a) => a < STEPS) };
 }
 
-describe('review: random flush timing with two groups in flight', () => {
+describe('random flush timing with two groups in flight', () => {
   const many = async (from: number, to: number, event: 'crash' | 'fail' | 'none') => {
     let pipelined = 0;
     let midway = 0;

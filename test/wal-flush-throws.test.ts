@@ -15,7 +15,7 @@ import { formatLog } from '../src/wal/log-format.ts';
 const BS = 512;
 const blk = (v: number) => new Uint8Array(BS).fill(v);
 
-describe('review: a commit flush that throws synchronously', () => {
+describe('a commit flush that throws synchronously', () => {
   it('rejects the group instead of leaving its committers waiting forever', async () => {
     const mem = new MemBlockDevice({ numBlocks: 3 + 16 + 16, blockSize: BS });
     await formatLog(mem, { logBlocks: 16 });

@@ -7,7 +7,7 @@ import { formatLog, readLayout, readTail } from '../src/wal/log-format.ts';
 import { LogReplay } from '../src/wal/log-replay.ts';
 
 /**
- * Review of the commit writer's pipeline (two groups in flight) and record packing.
+ * The commit writer's pipeline (two groups in flight) and record packing.
  *
  * GateDevice is a device with a volatile cache whose flushes the test settles by hand:
  * while `hold` is set, every flush call is parked until the test resolves or rejects it,
@@ -170,7 +170,7 @@ async function values(disk: LogDisk, addrs: number[]): Promise<number[]> {
   return out;
 }
 
-describe('review: two commit groups in flight', () => {
+describe('two commit groups in flight', () => {
   it('a group whose flush finishes first waits for the group ahead; a third group waits for a slot', async () => {
     const { dev, disk } = await setup(64);
     dev.hold = true;
@@ -347,7 +347,7 @@ describe('review: two commit groups in flight', () => {
   });
 });
 
-describe('review: installs and the committed end', () => {
+describe('installs and the committed end', () => {
   it('an install started by the older group retires the log only to that group’s end; the newer group survives a crash', async () => {
     const { dev, disk, layout } = await setup(16);
     const start = await readTail(dev, layout);
@@ -422,7 +422,7 @@ describe('review: installs and the committed end', () => {
   });
 });
 
-describe('review: back-pressure against the largest transaction', () => {
+describe('back-pressure against the largest transaction', () => {
   it('a transaction of logBlocks - 1 blocks queued behind two groups in flight waits for the whole log and commits', async () => {
     const { dev, disk } = await setup(8);
     expect(disk.maxTransactionBlocks).toBe(7);
@@ -454,7 +454,7 @@ describe('review: back-pressure against the largest transaction', () => {
   });
 });
 
-describe('review: a torn group keeps a prefix of whole records', () => {
+describe('a torn group keeps a prefix of whole records', () => {
   /** One group of two records: a 123-block transaction fills the first header, a 17-block one opens the second. */
   async function twoRecordGroup() {
     const { dev, disk, layout } = await setup(300, 256);
@@ -520,7 +520,7 @@ describe('review: a torn group keeps a prefix of whole records', () => {
   });
 });
 
-describe('review: one address written twice in one packed record', () => {
+describe('one address written twice in one packed record', () => {
   it('the last writer in commit order wins, in memory and after replay (no install in between)', async () => {
     const { dev, disk } = await setup(64);
     dev.hold = true;
@@ -569,7 +569,7 @@ describe('review: one address written twice in one packed record', () => {
   });
 });
 
-describe('review: optimistic transactions against groups in flight', () => {
+describe('optimistic transactions against groups in flight', () => {
   it('a transaction that read an address of an appended, unacknowledged group runs again and never commits a torn view', async () => {
     const { dev, disk } = await setup(64);
     // x (addr 0) and y (addr 1) are always written together.
