@@ -163,5 +163,25 @@ describe('group commit', () => {
     expect(disk.stats.pipelined).toBe(1);
     await disk.close();
   });
+
+  it('starts installing late: when the free log falls to eight groups, not at half full', async () => {
+    const mem = new MemBlockDevice({ numBlocks: 3 + 1024 + 64, blockSize: BS });
+    await formatLog(mem, { logBlocks: 1024 });
+    const disk = await LogDisk.open(mem);
+    // One-block commits one after another: groups of 2 log blocks, so the floor of an
+    // eighth of the log (128 blocks) is the headroom: no install before 896 blocks are used.
+    for (let i = 0; i < 440; i++) await disk.write(i % 64, blk(i & 0xff));
+    expect(disk.stats.installs).toBe(0);
+    expect(disk.status().log.usedBlocks).toBe(880);
+    for (let i = 440; i < 460; i++) await disk.write(i % 64, blk(i & 0xff));
+    await disk.flush();
+    await new Promise<void>((r) => setImmediate(r));
+    expect(disk.stats.installs).toBeGreaterThanOrEqual(1);
+    for (let a = 0; a < 64; a++) {
+      const last = 459 - ((459 - a) % 64); // the last i < 460 with i % 64 === a
+      expect((await disk.read(a))[0]).toBe(last & 0xff);
+    }
+    await disk.close();
+  });
 });
 
