@@ -518,10 +518,10 @@ export class LogDisk implements TransactionalDisk, TxSource {
       }
     }
     // The group's headers go into one scratch buffer that every group reuses: the device
-    // below keeps no reference once its write settles (BlockDevice.write), writeGroup
-    // settles only after every write of the group has, and one group is written at a time
-    // (after a failed group nothing more is written). No header allocation per commit: 4 KiB
-    // buffers are what drives the garbage collector's full collections here.
+    // below keeps no reference once its write settles (BlockDevice.write), appendRecords
+    // settles only after every write of the group has, and the next group is built only
+    // after that (after a failed append nothing more is written). No header allocation per
+    // group: 4 KiB buffers are what drives the garbage collector's full collections here.
     const need = runs.length * this.blockSize;
     if (this.#headerScratch.length < need) this.#headerScratch = new Uint8Array(Math.max(need, 2 * this.#headerScratch.length));
     const headers = this.#headerScratch.subarray(0, need);
@@ -563,9 +563,9 @@ export class LogDisk implements TransactionalDisk, TxSource {
     // serializes flushes it is asked for while one runs), and a group is acknowledged only
     // after its own flush and its predecessor's acknowledgement: a group is never reported
     // committed before every group before it in the log is durable. At most two groups are
-    // in flight: the writer waits for the older one before building a third.
-    // From here the group is off the queue: whatever happens must settle it through
-    // #acknowledge, so a flush that throws instead of rejecting becomes a rejection.
+    // in flight: the writer waits for the older one before building a third. From here the
+    // group is off the queue, so whatever happens must settle it through #acknowledge: a
+    // flush that throws instead of rejecting becomes a rejection.
     let durable: Promise<void>;
     try {
       durable = this.flushLog();
