@@ -6,6 +6,7 @@ import { openStore } from '../src/store/open-store.ts';
 import { LogDisk } from '../src/wal/log-disk.ts';
 import { formatLog } from '../src/wal/log-format.ts';
 import type { TransactionalDisk } from '../src/wal/transactional-disk.ts';
+import { seeded as rng } from './helpers/devices.ts';
 
 /**
  * Crash the log at every device write or flush of a small concurrent workload, then
@@ -88,16 +89,6 @@ class VolatileDevice extends AbstractBlockDevice {
     }
     return out;
   }
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
 }
 
 // ── workload: three clients on disjoint addresses, transactions sequential per client ──
