@@ -56,7 +56,7 @@ export class BlockStore {
         pairs[1 + 2 * i] = a;
         pairs[2 + 2 * i] = this.id(m.get(a)!);
       });
-      id = this.#internContent(pairs);
+      id = this.#contents.id(pairs);
     }
     this.#mapIds.set(m, id);
     return id;
@@ -90,7 +90,7 @@ export class BlockStore {
     while (len > 0 && ids[len - 1] === 0) len--;
     let count = 0;
     for (let a = 0; a < len; a++) if (ids[a] !== 0) count++;
-    if (!isSparse(len - 1, count)) return this.#internContent(len === ids.length ? ids : ids.subarray(0, len));
+    if (!isSparse(len - 1, count)) return this.#contents.id(len === ids.length ? ids : ids.subarray(0, len));
     const pairs = new Int32Array(1 + 2 * count);
     pairs[0] = SPARSE;
     for (let a = 0, i = 1; a < len; a++) {
@@ -98,23 +98,11 @@ export class BlockStore {
       pairs[i++] = a;
       pairs[i++] = ids[a];
     }
-    return this.#internContent(pairs);
+    return this.#contents.id(pairs);
   }
 
-  readonly #contentBuckets = new Map<number, number[]>();
-  readonly #contents: Int32Array[] = [];
-  /** Interns a canonical content array (dense ids, or SPARSE-tagged pairs); exact comparison within a hash bucket. */
-  #internContent(c: Int32Array): number {
-    let h = Math.imul(0x811c9dc5 ^ c.length, 0x01000193);
-    for (let i = 0; i < c.length; i++) h = Math.imul(h ^ c[i], 0x01000193);
-    let bucket = this.#contentBuckets.get(h);
-    if (bucket === undefined) this.#contentBuckets.set(h, (bucket = []));
-    for (const id of bucket) if (sameInts(this.#contents[id], c)) return id;
-    const id = this.#contents.length;
-    this.#contents.push(c.slice());
-    bucket.push(id);
-    return id;
-  }
+  /** Canonical content arrays (dense ids, or SPARSE-tagged pairs), interned exactly. */
+  readonly #contents = new TupleIds();
 
   readonly #mixes = new Map<string, Uint8Array>();
   /**
