@@ -28,6 +28,8 @@ describe('ReplicatedDisk pairing', () => {
     const [, b1] = await pair('22'.repeat(16));
     await b1.write(0, pattern(4096, 1));
     await expect(ReplicatedDisk.open(a0, b1)).rejects.toMatchObject({ code: 'ERR_MISMATCH' });
+    // Recovery copies disk 0 onto disk 1, so the disk it would overwrite is b1: it must keep its block.
+    expect(bytes(await b1.read(0)).equals(pattern(4096, 1))).toBe(true);
     expect(bytes(await a0.read(0)).equals(Buffer.alloc(4096))).toBe(true);
   });
 
