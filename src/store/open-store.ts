@@ -160,8 +160,11 @@ async function createInDir(dir: string, paths: readonly string[], options: OpenS
     store = await openDevices(made[0], made[1], { ...options, numBlocks, logBlocks });
     await store.close();
     // Disk 1 first: a crash between the renames leaves disk1.img next to disk 0's temporary
-    // image, which finishRename() recognises by the shared store id.
+    // image, which finishRename() recognises by the shared store id. The directory is synced
+    // between them because POSIX does not order two renames' durability: without it a crash
+    // could keep disk0.img and lose disk1.img, a directory the next open refuses.
     fs.renameSync(temps[1], paths[1]);
+    syncDir(dir);
     fs.renameSync(temps[0], paths[0]);
     syncDir(dir);
   } catch (err) {
