@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explore } from '../harness/explore.ts';
+import { ForwardingDevice } from '../harness/forwarding-device.ts';
 import { mutantCatalogue } from '../harness/mutant-catalogue.ts';
 import { runMutant } from '../harness/suite.ts';
 import { diskTarget } from '../harness/targets/disk-target.ts';
@@ -71,31 +72,18 @@ describe('checking the checker: mutants are caught', () => {
 });
 
 /** A user's own layer: a write-back cache over one device. `flush()` writes the cache out. */
-class WriteBackCache implements BlockDevice {
-  readonly #dev: BlockDevice;
+class WriteBackCache extends ForwardingDevice {
   readonly #dirty = new Map<number, Uint8Array>();
-  constructor(dev: BlockDevice) {
-    this.#dev = dev;
+  override async read(a: number) {
+    return this.#dirty.get(a)?.slice() ?? this.inner.read(a);
   }
-  get blockSize() {
-    return this.#dev.blockSize;
-  }
-  get numBlocks() {
-    return this.#dev.numBlocks;
-  }
-  async read(a: number) {
-    return this.#dirty.get(a)?.slice() ?? this.#dev.read(a);
-  }
-  async write(a: number, b: Uint8Array) {
+  override async write(a: number, b: Uint8Array) {
     this.#dirty.set(a, new Uint8Array(b));
   }
-  async flush() {
-    for (const [a, b] of [...this.#dirty]) await this.#dev.write(a, b);
+  override async flush() {
+    for (const [a, b] of [...this.#dirty]) await this.inner.write(a, b);
     this.#dirty.clear();
-    await this.#dev.flush();
-  }
-  close() {
-    return this.#dev.close();
+    await this.inner.flush();
   }
 }
 

@@ -1,9 +1,10 @@
 import { resync } from '../../recovery/resync.ts';
 import type { BlockDevice } from '../../src/device/block-device.ts';
-import type { DiskLabel, LabelledBlockDevice } from '../../src/device/disk-label.ts';
+import type { LabelledBlockDevice } from '../../src/device/disk-label.ts';
 import { DeviceFailedError } from '../../src/errors.ts';
 import { ReplicatedDisk, type ReplicatedOpenOptions } from '../../src/replicated/replicated-disk.ts';
 import { procedure } from '../../recovery/procedure.ts';
+import { ForwardingLabelledDevice } from '../forwarding-device.ts';
 import { replicatedTarget } from '../targets/replicated.ts';
 import type { Target } from '../target.ts';
 import type { Mutant } from './mutant.ts';
@@ -79,33 +80,8 @@ class ReadPrefersDisk1 extends Exposed {
 }
 
 /** Passes every call through but drops label rewrites: the survivor's epoch is never raised. */
-class ForgetfulLabel implements LabelledBlockDevice {
-  readonly #dev: LabelledBlockDevice;
-  constructor(dev: LabelledBlockDevice) {
-    this.#dev = dev;
-  }
-  get blockSize() {
-    return this.#dev.blockSize;
-  }
-  get numBlocks() {
-    return this.#dev.numBlocks;
-  }
-  get label(): DiskLabel {
-    return this.#dev.label;
-  }
-  async setLabel(): Promise<void> {}
-  read(a: number) {
-    return this.#dev.read(a);
-  }
-  write(a: number, b: Uint8Array) {
-    return this.#dev.write(a, b);
-  }
-  flush() {
-    return this.#dev.flush();
-  }
-  close() {
-    return this.#dev.close();
-  }
+class ForgetfulLabel extends ForwardingLabelledDevice {
+  override async setLabel(): Promise<void> {}
 }
 
 function withDisk(Disk: typeof ReplicatedDisk, name: string): Target {
