@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { TrialResult } from './contender.ts';
+import { payload, txAddresses, type Stripes } from './workload.ts';
 
 /** Samples RSS at most every `everyMs`, cheaply enough to call after every operation. */
 export class RssSampler {
@@ -56,6 +57,25 @@ export async function closedLoop(opts: LoopOptions): Promise<TrialResult> {
   const elapsedMs = performance.now() - start;
   rss.sample();
   return { ops, elapsedMs, rssPeakBytes: rss.peakBytes, blocksPerOp: opts.blocksPerOp };
+}
+
+/**
+ * Closed loops of one durable block write per operation, the disk group's unit: client c's
+ * seq-th operation writes payload(c, seq, 0) at its stripe's next address, so every
+ * contender of the group writes the same blocks in the same order.
+ */
+export function blockWriteLoop(
+  durationMs: number,
+  clients: number,
+  s: Stripes,
+  writeDurably: (addr: number, block: Buffer) => Promise<void>,
+): Promise<TrialResult> {
+  return closedLoop({
+    durationMs,
+    clients,
+    blocksPerOp: 1,
+    op: (c, seq) => writeDurably(txAddresses(s, c, seq, 1)[0], payload(c, seq, 0)),
+  });
 }
 
 /** A serial loop of a synchronous operation (SQLite through better-sqlite3 blocks the thread). */

@@ -2,7 +2,7 @@ import { closeSync, fdatasync, openSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Contender, Group } from '../contender.ts';
-import { closedLoop } from '../measure.ts';
+import { blockWriteLoop, closedLoop } from '../measure.ts';
 import type { Scratch } from '../tmp.ts';
 import { BLOCK_SIZE, payload, workloadBlocks, stripes, txAddresses } from '../workload.ts';
 
@@ -39,16 +39,9 @@ export function rawContender(scratch: Scratch, files: 1 | 2, clients: number): C
       await Promise.all(fds.map((fd) => fdatasyncAsync(fd)));
     },
     trial(durationMs) {
-      return closedLoop({
-        durationMs,
-        clients,
-        blocksPerOp: 1,
-        op: async (c, seq) => {
-          const [addr] = txAddresses(s, c, seq, 1);
-          const block = payload(c, seq, 0);
-          for (const fd of fds) writeSync(fd, block, 0, BLOCK_SIZE, addr * BLOCK_SIZE);
-          await Promise.all(fds.map((fd) => fdatasyncAsync(fd)));
-        },
+      return blockWriteLoop(durationMs, clients, s, async (addr, block) => {
+        for (const fd of fds) writeSync(fd, block, 0, BLOCK_SIZE, addr * BLOCK_SIZE);
+        await Promise.all(fds.map((fd) => fdatasyncAsync(fd)));
       });
     },
     async teardown() {
@@ -76,7 +69,7 @@ export function ioStyleContender(scratch: Scratch, style: 'sync' | 'handle', dur
     spec: { type: 'io', style, durable },
     async setup() {
       const path = scratch.path(`io-${style}.img`);
-      closeSyncQuiet(preallocated(path, rawBlocks));
+      closeSync(preallocated(path, rawBlocks));
       if (style === 'sync') fd = openSync(path, 'r+');
       else fh = await open(path, 'r+');
     },
@@ -104,10 +97,6 @@ export function ioStyleContender(scratch: Scratch, style: 'sync' | 'handle', dur
       fh = undefined;
     },
   };
-}
-
-function closeSyncQuiet(fd: number): void {
-  closeSync(fd);
 }
 
 export function ioStyleGroup(scratch: Scratch): Group {

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { FileBlockDevice } from '../../src/device/file-block-device.ts';
 import { ReplicatedDisk } from '../../src/replicated/replicated-disk.ts';
 import type { Contender, Group } from '../contender.ts';
-import { closedLoop } from '../measure.ts';
+import { blockWriteLoop } from '../measure.ts';
 import type { Scratch } from '../tmp.ts';
-import { BLOCK_SIZE, payload, workloadBlocks, stripes, txAddresses } from '../workload.ts';
+import { BLOCK_SIZE, workloadBlocks, stripes } from '../workload.ts';
 import { rawContender } from './raw.ts';
 
 /** Opens a fresh pair of file devices as a ReplicatedDisk, with the blocks the workload touches already allocated. */
@@ -36,15 +36,9 @@ export function replicatedContender(scratch: Scratch, clients: number): Contende
     },
     trial(durationMs) {
       const disk = rd!;
-      return closedLoop({
-        durationMs,
-        clients,
-        blocksPerOp: 1,
-        op: async (c, seq) => {
-          const [addr] = txAddresses(s, c, seq, 1);
-          await disk.write(addr, payload(c, seq, 0));
-          await disk.flush();
-        },
+      return blockWriteLoop(durationMs, clients, s, async (addr, block) => {
+        await disk.write(addr, block);
+        await disk.flush();
       });
     },
     async teardown() {
