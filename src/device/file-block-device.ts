@@ -108,14 +108,19 @@ export class FileBlockDevice extends AbstractBlockDevice implements LabelledBloc
     if (typeof filePath !== 'string' || filePath === '') throw new InvalidArgumentError('a path is needed');
     const fd = fs.openSync(filePath, 'r+');
     let unlock: (() => void) | undefined;
-    try {
+    const readHeader = (): ImageHeader => {
       const size = fs.fstatSync(fd).size;
       const head = Buffer.alloc(Math.min(size, 512));
       fs.readSync(fd, head, 0, head.length, 0);
-      const header = decodeHeader(head, size, filePath);
+      return decodeHeader(head, size, filePath);
+    };
+    try {
       // Only a twindisk image gets a lock file beside it: a refused file is left as it was.
+      readHeader();
       unlock = lockImage(filePath);
-      return new FileBlockDevice(filePath, fd, header, unlock);
+      // Read again under the lock: a holder that closed between the first read and the lock
+      // may have raised the epoch, and a stale epoch here could pick the wrong recovery source.
+      return new FileBlockDevice(filePath, fd, readHeader(), unlock);
     } catch (err) {
       fs.closeSync(fd);
       unlock?.();
