@@ -147,6 +147,47 @@ describe('mail store', () => {
     await disk.close();
   });
 
+  it('delivers to several users all or none: a full store refuses the message to every recipient', async () => {
+    const { disk } = await memStore(600, 64);
+    const store = await MailStore.open(disk, { create: true, maxUsers: 3, indexBlocksPerUser: 2, partitions: 4 });
+    for (const u of ['ann', 'bo', 'cy']) await store.addUser(u);
+    const one = bytes(10, 1);
+    const ids = await store.deliverMany(['ann', 'bo', 'cy'], one);
+    expect(ids.length).toBe(3);
+    for (const [i, u] of ['ann', 'bo', 'cy'].entries()) {
+      expect(await contents(store, u)).toEqual(new Map([[ids[i], Buffer.from(one).toString('hex')]]));
+    }
+    // Fill the store with 2-block messages, then free two of them: 4 or 5 free blocks, room
+    // for one copy of a 3-block message but not for two.
+    let filler = 0;
+    while ((await code(store.deliver('cy', bytes(BS, 100 + filler)))) === 'no error') filler++;
+    expect(filler).toBeGreaterThan(100);
+    const held = await store.pickup('cy');
+    await store.deleteMany('cy', [held[0].id, held[1].id]);
+    store.unlock('cy');
+    const before = { ann: await contents(store, 'ann'), bo: await contents(store, 'bo') };
+    expect(await code(store.deliverMany(['ann', 'bo'], bytes(2 * BS, 7)))).toBe('ERR_STORE_FULL');
+    expect(await contents(store, 'ann')).toEqual(before.ann);
+    expect(await contents(store, 'bo')).toEqual(before.bo);
+    expect((await mailFsck(disk)).problems).toEqual([]);
+    await store.deliver('ann', bytes(2 * BS, 7)); // one copy did fit
+    await disk.close();
+  });
+
+  it('splits a fan-out too large for one transaction into transactions that fit, delivering to every recipient', async () => {
+    const { disk } = await memStore(2048, 64); // at most 63 blocks per transaction
+    const users = Array.from({ length: 6 }, (_, i) => `r${i}`);
+    const store = await MailStore.open(disk, { create: true, maxUsers: 8 });
+    for (const u of users) await store.addUser(u);
+    const big = bytes(15 * BS, 5); // 16 blocks each: 6 copies need ~100 blocks
+    const ids = await store.deliverMany(users, big);
+    for (const [i, u] of users.entries()) {
+      expect(await contents(store, u)).toEqual(new Map([[ids[i], Buffer.from(big).toString('hex')]]));
+    }
+    expect((await mailFsck(disk)).problems).toEqual([]);
+    await disk.close();
+  });
+
   it('runs concurrent deliveries to one user and to many without losing or sharing anything', async () => {
     const { disk } = await memStore();
     const store = await MailStore.open(disk, { create: true, maxUsers: 8 });

@@ -184,14 +184,53 @@ export class MailStore {
   /** Stores one whole message for `user` and returns its id, fresh within the mailbox. */
   async deliver(user: string, message: Uint8Array): Promise<number> {
     const slot = this.slotOf(user);
+    this.#checkMessage(message);
+    const t = this.#target(slot);
+    return this.commitDelivery(slot, message, t.k, t.partition);
+  }
+
+  /**
+   * Stores one message for each of `users` (an SMTP message's recipients) and returns their
+   * ids, in the order of `users`. All in one transaction whenever that fits the log, so a
+   * crash or a refusal (a full store or mailbox) delivers to every recipient or to none, and
+   * a client that is told of the failure and sends again creates no duplicates. Only a
+   * fan-out too large for one transaction is split, into as few all-or-none transactions as fit.
+   */
+  async deliverMany(users: readonly string[], message: Uint8Array): Promise<number[]> {
+    const slots = users.map((u) => this.slotOf(u));
+    this.#checkMessage(message);
+    const n = 1 + extraBlocksFor(message.length, this.geometry.blockSize);
+    const perTx = this.#recipientsPerTransaction(n);
+    const ids: number[] = [];
+    for (let i = 0; i < slots.length; i += perTx) {
+      ids.push(...(await this.commitDeliveries(slots.slice(i, i + perTx).map((slot) => ({ slot, ...this.#target(slot) })), message)));
+    }
+    return ids;
+  }
+
+  #checkMessage(message: Uint8Array): void {
     if (!(message instanceof Uint8Array)) throw new InvalidArgumentError('a message must be a Uint8Array or Buffer');
     if (message.length > this.geometry.maxMessageBytes) {
       throw new MessageTooLargeError(`message of ${message.length} bytes exceeds the limit of ${this.geometry.maxMessageBytes}`);
     }
+  }
+
+  /** Placement hints for the next delivery to `slot`: which index block, which partition first. */
+  #target(slot: number): { k: number; partition: number } {
     const g = this.geometry;
-    const k = this.#nextIndex[slot]++ % g.indexBlocksPerUser;
-    const partition = this.#nextPartition++ % g.partitions;
-    return this.commitDelivery(slot, message, k, partition);
+    return { k: this.#nextIndex[slot]++ % g.indexBlocksPerUser, partition: this.#nextPartition++ % g.partitions };
+  }
+
+  /**
+   * How many deliveries of an n-block message surely fit one transaction: each writes its n
+   * blocks and an index block, and all of them together at most one bitmap block per partition.
+   */
+  #recipientsPerTransaction(n: number): number {
+    const maxTx = maxTransactionBlocksOf(this.disk);
+    if (maxTx === undefined) return Infinity;
+    let r = 1;
+    while ((r + 1) * (n + 1) + Math.min(this.geometry.partitions, (r + 1) * n) <= maxTx) r++;
+    return r;
   }
 
   /**
@@ -251,11 +290,15 @@ export class MailStore {
 
   /** One transaction: allocate, write the message blocks, add the index entry. */
   protected commitDelivery(slot: number, message: Uint8Array, k: number, partition: number): Promise<number> {
+    return this.disk.transaction((tx) => this.deliverIn(tx, slot, message, k, partition));
+  }
+
+  /** One transaction: every delivery of deliverMany's batch. */
+  protected commitDeliveries(targets: readonly { slot: number; k: number; partition: number }[], message: Uint8Array): Promise<number[]> {
     return this.disk.transaction(async (tx) => {
-      const blocks = await this.allocateBlocks(tx, 1 + extraBlocksFor(message.length, this.geometry.blockSize), partition);
-      const entry = await this.insertIndexEntry(tx, slot, k, blocks[0], message.length);
-      this.writeMessageBlocks(tx, slot, entry.seq, blocks, message);
-      return entry.id;
+      const ids: number[] = [];
+      for (const t of targets) ids.push(await this.deliverIn(tx, t.slot, message, t.k, t.partition));
+      return ids;
     });
   }
 
@@ -289,6 +332,14 @@ export class MailStore {
   }
 
   // ---- steps, each inside a caller's transaction ----
+
+  /** A whole delivery: allocate, write the message blocks, add the index entry. Returns the id. */
+  protected async deliverIn(tx: Transaction, slot: number, message: Uint8Array, k: number, partition: number): Promise<number> {
+    const blocks = await this.allocateBlocks(tx, 1 + extraBlocksFor(message.length, this.geometry.blockSize), partition);
+    const entry = await this.insertIndexEntry(tx, slot, k, blocks[0], message.length);
+    this.writeMessageBlocks(tx, slot, entry.seq, blocks, message);
+    return entry.id;
+  }
 
   protected slotOf(user: string): number {
     checkUserName(user);
@@ -518,14 +569,19 @@ function decodeDirEntry(blk: Uint8Array, e: number): string | undefined {
   return Buffer.from(blk.subarray(e * DIR_ENTRY_BYTES + 1, e * DIR_ENTRY_BYTES + 1 + len)).toString('ascii');
 }
 
+/** The largest transaction `disk` takes, when it says (the WAL does; the interface does not require it). */
+function maxTransactionBlocksOf(disk: TransactionalDisk): number | undefined {
+  const maxTx = (disk as { maxTransactionBlocks?: unknown }).maxTransactionBlocks;
+  return typeof maxTx === 'number' ? maxTx : undefined;
+}
+
 /**
  * Formats a mail store: zeroes every metadata block (a reused disk may hold anything),
  * then writes the superblock in a last transaction, which is the commit point: a crash
  * before it leaves an unformatted store that a later format simply redoes.
  */
 export async function formatMailStore(disk: TransactionalDisk, options: MailFormatOptions = {}): Promise<MailGeometry> {
-  const maxTx = (disk as { maxTransactionBlocks?: unknown }).maxTransactionBlocks;
-  const g = computeGeometry(disk.blockSize, disk.numBlocks, options, typeof maxTx === 'number' ? maxTx : undefined);
+  const g = computeGeometry(disk.blockSize, disk.numBlocks, options, maxTransactionBlocksOf(disk));
   const zero = new Uint8Array(g.blockSize);
   for (let a = 1; a < g.dataStart; a += FORMAT_BLOCKS_PER_TX) {
     const end = Math.min(g.dataStart, a + FORMAT_BLOCKS_PER_TX);

@@ -30,8 +30,10 @@ const MAX_COMMAND_LINE = 512;
  * RCPT TO (several, local users only: others get 550), DATA with dot-stuffing, RSET, NOOP,
  * QUIT, plus VRFY (252) and HELP. The message is stored byte-exact as received after
  * unstuffing, without a Received: header, and only once the terminating '.' has arrived:
- * a client that disconnects mid-DATA leaves nothing behind. Each recipient's delivery is
- * its own transaction, acknowledged with 250 only after every one of them is durable.
+ * a client that disconnects mid-DATA leaves nothing behind. The recipients' deliveries are
+ * one transaction (deliverMany), acknowledged with 250 once durable: an error reply, or a
+ * crash before the reply, leaves the message with no recipient, so the client's retry
+ * duplicates nothing (short of a fan-out too large for one transaction).
  */
 export class SmtpServer {
   readonly #o: Required<Omit<SmtpServerOptions, 'onError' | 'acceptsUser'>> & Pick<SmtpServerOptions, 'onError' | 'acceptsUser'>;
@@ -218,7 +220,7 @@ class SmtpSession {
     }
     const message = Buffer.concat(parts);
     try {
-      for (const user of rcpts) await this.#store.deliver(user, message);
+      await this.#store.deliverMany(rcpts, message);
       this.#reply('250 2.0.0 OK: message stored');
     } catch (e) {
       if (e instanceof TwindiskError && e.code === 'ERR_MESSAGE_TOO_LARGE') this.#reply('552 5.3.4 message too large');
