@@ -207,9 +207,7 @@ async function main(): Promise<void> {
     if (stored) ({ points: killPoints, checked: kills } = stored);
     else {
       const pick = quick ? (k: number) => k % 5 === 1 : () => true;
-      const probe = await realKill({ points: [], parallel: 1 });
-      const ks = Array.from({ length: probe.points }, (_, i) => i + 1).filter(pick);
-      const r = await realKill({ points: ks, onPoint: (_p, d, n) => tty && progress(`real-kill ${bar(d, n)} ${d}/${n}`) });
+      const r = await realKill({ pick, onPoint: (_p, d, n) => tty && progress(`real-kill ${bar(d, n)} ${d}/${n}`) });
       killPoints = r.points;
       kills = r.checked;
       db.saveRealKill(runId, kills, killPoints);
