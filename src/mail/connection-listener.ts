@@ -7,27 +7,31 @@ export interface ConnectionListenerOptions {
   busyReply: string;
   /** Sent to a connection idle for idleTimeoutMs, before closing it. */
   idleReply: string;
-  /** Serves one accepted connection. */
-  onConnection(socket: Socket): void;
+  /** Called with each unexpected error of a connection, which closes it but never the server. */
+  onError?: (e: unknown) => void;
 }
 
 /**
- * The TCP side shared by the SMTP and POP3 servers: a bound on open connections (a flood
- * gets a reply and a close, never a crash), an idle timeout, and a close() that ends every
+ * The TCP side shared by the SMTP and POP3 servers, which extend it with serve(): a bound
+ * on open connections (a flood gets a reply and a close, never a crash), an idle timeout,
+ * an error in one session that closes that connection only, and a close() that ends every
  * open connection.
  */
-export class ConnectionListener {
+export abstract class ConnectionListener {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
-  readonly #o: ConnectionListenerOptions;
+  readonly #listenerOptions: ConnectionListenerOptions;
 
   constructor(options: ConnectionListenerOptions) {
-    this.#o = options;
+    this.#listenerOptions = options;
     this.#server = createServer((socket) => this.#accept(socket));
   }
 
-  /** Starts listening; port 0 picks a free port. Returns the port. */
-  listen(port: number, host: string): Promise<number> {
+  /** Serves one accepted connection, until its session ends. */
+  protected abstract serve(socket: Socket): Promise<void>;
+
+  /** Starts listening; port 0 picks a free port. Returns the port. Binds 127.0.0.1 unless told otherwise. */
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
       this.#server.listen(port, host, () => {
@@ -44,14 +48,18 @@ export class ConnectionListener {
   }
 
   #accept(socket: Socket): void {
-    if (this.#sockets.size >= this.#o.maxConnections) {
+    const o = this.#listenerOptions;
+    if (this.#sockets.size >= o.maxConnections) {
       socket.on('error', () => undefined);
-      socket.end(this.#o.busyReply);
+      socket.end(o.busyReply);
       return;
     }
     this.#sockets.add(socket);
-    socket.setTimeout(this.#o.idleTimeoutMs, () => socket.end(this.#o.idleReply));
+    socket.setTimeout(o.idleTimeoutMs, () => socket.end(o.idleReply));
     socket.on('close', () => this.#sockets.delete(socket));
-    this.#o.onConnection(socket);
+    this.serve(socket).catch((e) => {
+      o.onError?.(e);
+      socket.destroy();
+    });
   }
 }

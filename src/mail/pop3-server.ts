@@ -28,38 +28,22 @@ const MAX_AUTH_FAILURES = 3;
  * nothing and unlocks. USER always answers +OK and a failed PASS always says the same
  * thing, so a client cannot tell a wrong user from a wrong password.
  */
-export class Pop3Server {
+export class Pop3Server extends ConnectionListener {
   readonly #o: Required<Omit<Pop3ServerOptions, 'onError'>> & Pick<Pop3ServerOptions, 'onError'>;
-  readonly #listener: ConnectionListener;
 
   constructor(options: Pop3ServerOptions) {
-    this.#o = { maxConnections: 100, idleTimeoutMs: 600_000, ...options };
-    this.#listener = new ConnectionListener({
-      maxConnections: this.#o.maxConnections,
-      idleTimeoutMs: this.#o.idleTimeoutMs,
-      busyReply: '-ERR too many connections, try again later\r\n',
-      idleReply: '-ERR idle timeout\r\n',
-      onConnection: (socket) => this.#serve(socket),
-    });
+    const o = { maxConnections: 100, idleTimeoutMs: 600_000, ...options };
+    super({ ...o, busyReply: '-ERR too many connections, try again later\r\n', idleReply: '-ERR idle timeout\r\n' });
+    this.#o = o;
   }
 
-  listen(port: number, host = '127.0.0.1'): Promise<number> {
-    return this.#listener.listen(port, host);
-  }
-
-  close(): Promise<void> {
-    return this.#listener.close();
-  }
-
-  #serve(socket: Socket): void {
+  protected async serve(socket: Socket): Promise<void> {
     const session = new Pop3Session(socket, this.#o);
-    session
-      .run()
-      .catch((e) => {
-        this.#o.onError?.(e);
-        socket.destroy();
-      })
-      .finally(() => session.release());
+    try {
+      await session.run();
+    } finally {
+      session.release();
+    }
   }
 }
 

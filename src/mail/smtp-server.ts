@@ -35,36 +35,17 @@ const MAX_COMMAND_LINE = 512;
  * crash before the reply, leaves the message with no recipient, so the client's retry
  * duplicates nothing (short of a fan-out too large for one transaction).
  */
-export class SmtpServer {
+export class SmtpServer extends ConnectionListener {
   readonly #o: Required<Omit<SmtpServerOptions, 'onError' | 'acceptsUser'>> & Pick<SmtpServerOptions, 'onError' | 'acceptsUser'>;
-  readonly #listener: ConnectionListener;
 
   constructor(options: SmtpServerOptions) {
-    this.#o = { hostname: 'localhost', maxConnections: 100, maxRecipients: 100, idleTimeoutMs: 300_000, ...options };
-    this.#listener = new ConnectionListener({
-      maxConnections: this.#o.maxConnections,
-      idleTimeoutMs: this.#o.idleTimeoutMs,
-      busyReply: '421 4.3.2 too many connections, try again later\r\n',
-      idleReply: '421 4.4.2 idle timeout\r\n',
-      onConnection: (socket) => this.#serve(socket),
-    });
+    const o = { hostname: 'localhost', maxConnections: 100, maxRecipients: 100, idleTimeoutMs: 300_000, ...options };
+    super({ ...o, busyReply: '421 4.3.2 too many connections, try again later\r\n', idleReply: '421 4.4.2 idle timeout\r\n' });
+    this.#o = o;
   }
 
-  /** Starts listening; port 0 picks a free port. Returns the port. Binds 127.0.0.1 unless told otherwise. */
-  listen(port: number, host = '127.0.0.1'): Promise<number> {
-    return this.#listener.listen(port, host);
-  }
-
-  /** Stops accepting and closes every open connection. */
-  close(): Promise<void> {
-    return this.#listener.close();
-  }
-
-  #serve(socket: Socket): void {
-    new SmtpSession(socket, this.#o).run().catch((e) => {
-      this.#o.onError?.(e);
-      socket.destroy();
-    });
+  protected serve(socket: Socket): Promise<void> {
+    return new SmtpSession(socket, this.#o).run();
   }
 }
 
