@@ -317,9 +317,10 @@ async function writeEach(dev: BlockDevice, addr: number, blocks: Uint8Array[]): 
 
 /**
  * Refuses a pair that does not belong together and says which disk is the source for
- * recovery: disk 0, unless labels say disk 1 has the higher epoch.
+ * recovery: disk 0, unless labels say disk 1 has the higher epoch. Exported so that a layer
+ * that must judge the pair before recovery runs (openStore) applies this same rule.
  */
-function checkPair(d0: BlockDevice, d1: BlockDevice): 0 | 1 {
+export function checkPair(d0: BlockDevice, d1: BlockDevice): 0 | 1 {
   if (!d0 || !d1) throw new InvalidArgumentError('a replicated disk needs two devices');
   if (d0 === d1) throw new MismatchError('the same device was given as both disks');
   if (d0.blockSize !== d1.blockSize || d0.numBlocks !== d1.numBlocks) {

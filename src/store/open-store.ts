@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { logRecovery } from '../../recovery/log-recovery.ts';
 import { replicatedDiskRecovery } from '../../recovery/replicated-recovery.ts';
+import { checkPair } from '../replicated/replicated-disk.ts';
 import { sameBytes } from '../../recovery/resync.ts';
 import { storeRecovery } from '../../recovery/stack.ts';
 import type { BlockDevice } from '../device/block-device.ts';
@@ -196,13 +197,13 @@ async function probeBlock0(d: BlockDevice): Promise<Block0> {
 }
 
 async function openDevices(d0: BlockDevice, d1: BlockDevice, options: OpenStoreOptions): Promise<Store> {
-  checkPairShape(d0, d1);
+  // The pair's own checks, made before this module writes anything; and the disk its
+  // recovery copies from (disk 0, unless labels make disk 1 the newer).
+  const source = checkPair(d0, d1);
   const disks = [d0, d1] as const;
   const b0 = [await probeBlock0(d0), await probeBlock0(d1)] as const;
   if (b0[0].kind === 'failed' && b0[1].kind === 'failed') throw new AllDisksFailedError('both disks failed before the store could be opened');
   for (const b of b0) if (b.kind === 'foreign') throw b.err;
-  // The disk the pair's recovery copies from: disk 0, unless labels make disk 1 the newer.
-  const source: 0 | 1 = isLabelled(d0) && isLabelled(d1) && d1.label.epoch > d0.label.epoch ? 1 : 0;
   const src = b0[source];
   const other = b0[1 - source];
   if (src.kind === 'log' || (src.kind === 'failed' && other.kind === 'log')) {
@@ -278,21 +279,6 @@ async function rebuildBlank(from: BlockDevice, to: BlockDevice): Promise<void> {
   await to.flush();
   await to.write(0, await from.read(0));
   await to.flush();
-}
-
-/** The checks the pair's recovery makes, made before this module writes anything. */
-function checkPairShape(d0: BlockDevice, d1: BlockDevice): void {
-  if (!d0 || !d1) throw new InvalidArgumentError('a store needs two devices');
-  if (d0 === d1) throw new MismatchError('the same device was given as both disks');
-  if (d0.blockSize !== d1.blockSize || d0.numBlocks !== d1.numBlocks) {
-    throw new MismatchError(`the disks differ in geometry: ${d0.numBlocks}×${d0.blockSize} and ${d1.numBlocks}×${d1.blockSize}`);
-  }
-  const l0 = isLabelled(d0);
-  if (l0 !== isLabelled(d1)) throw new MismatchError('one disk is labelled and the other is not');
-  if (isLabelled(d0) && isLabelled(d1)) {
-    if (d0.label.storeId !== d1.label.storeId) throw new MismatchError(`the disks belong to different stores (${d0.label.storeId} and ${d1.label.storeId})`);
-    if (d0.label.index !== 0 || d1.label.index !== 1) throw new MismatchError(`the disks are labelled as disks ${d0.label.index} and ${d1.label.index}; expected 0 and 1`);
-  }
 }
 
 function checkMatches(g: LogSuperblock, dev: BlockDevice, o: OpenStoreOptions): void {
