@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { explore, type ExploreResult, type Violation } from './explore.ts';
+import { codeVersion } from './code-version.ts';
 import { ResultsDb } from './db.ts';
 import { mutantCatalogue } from './mutant-catalogue.ts';
 import { randomExplore, diskWorkloads, txWorkloads } from './random.ts';
@@ -28,7 +29,7 @@ options:
   --budget <seconds>   after the default suite, explore random fast-check workloads for this long
   --replay <spec>      re-run one crash point: target/workload/seed/model/point (printed with every violation)
   --json               print the results as JSON instead of tables
-  --db <path>          results database (default ./crashtest.sqlite); an unfinished run with the same settings resumes
+  --db <path>          results database (default ./crashtest.sqlite); an unfinished run with the same settings and code resumes
   --report             print the last runs from the database and exit
   --no-real-kill       skip the real-kill phase
   --no-mutants         skip the mutant catalogue
@@ -133,7 +134,7 @@ async function replay(spec: string): Promise<void> {
 
 async function main(): Promise<void> {
   if (opt.replay) return replay(opt.replay);
-  const settings = { seed, depth, models, workloads: workloads ?? 'all', realKill: doRealKill, mutants: doMutants, quick, budget: opt.budget ?? null };
+  const settings = { seed, depth, models, workloads: workloads ?? 'all', realKill: doRealKill, mutants: doMutants, quick, budget: opt.budget ?? null, code: codeVersion() };
   const db = new ResultsDb(dbPath);
   const { id: runId, resumed } = db.begin(settings);
   if (resumed) progress(`resuming run ${runId}`, true);
