@@ -14,6 +14,9 @@ export class LineReader {
   readonly #maxBufferedBytes: number;
   #chunks: Buffer[] = [];
   #buffered = 0;
+  /** The first #searchedChunks chunks (#searchedBytes bytes) hold no '\n'. */
+  #searchedChunks = 0;
+  #searchedBytes = 0;
   #ended = false;
   #wake: (() => void) | undefined;
 
@@ -45,24 +48,40 @@ export class LineReader {
    * The next line including its '\n' (a final line without one is dropped: the client
    * went away mid-line). 'too-long' once more than `maxLineBytes` arrive without a '\n';
    * the rest of that line is left unread, so the caller should close the connection.
+   *
+   * Each byte is searched for the '\n' once and copied once: a client that trickles a long
+   * line in tiny packets costs linear work, not a copy and a search of the whole pending
+   * line per packet.
    */
   async nextLine(maxLineBytes: number): Promise<LineResult> {
     for (;;) {
-      const joined = this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks);
-      this.#chunks = joined.length > 0 ? [joined] : [];
-      const nl = joined.indexOf(0x0a);
-      if (nl >= 0 && nl < maxLineBytes) {
-        const line = joined.subarray(0, nl + 1);
-        const rest = joined.subarray(nl + 1);
-        this.#chunks = rest.length > 0 ? [rest] : [];
-        this.#buffered = rest.length;
-        if (this.#buffered <= this.#maxBufferedBytes && this.#socket.isPaused()) this.#socket.resume();
-        return { kind: 'line', line };
+      for (; this.#searchedChunks < this.#chunks.length; this.#searchedChunks++) {
+        const chunk = this.#chunks[this.#searchedChunks];
+        const nl = chunk.indexOf(0x0a);
+        if (nl < 0) {
+          this.#searchedBytes += chunk.length;
+          continue;
+        }
+        if (this.#searchedBytes + nl >= maxLineBytes) return { kind: 'too-long' };
+        return { kind: 'line', line: this.#take(this.#searchedChunks, nl + 1) };
       }
-      if (nl >= maxLineBytes || (nl < 0 && joined.length >= maxLineBytes)) return { kind: 'too-long' };
+      if (this.#searchedBytes >= maxLineBytes) return { kind: 'too-long' };
       if (this.#ended) return { kind: 'end' };
       if (this.#socket.isPaused()) this.#socket.resume();
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
+  }
+
+  /** Removes and returns the chunks before chunk i and the first `n` bytes of chunk i. */
+  #take(i: number, n: number): Buffer {
+    const last = this.#chunks[i];
+    const line = i === 0 ? last.subarray(0, n) : Buffer.concat([...this.#chunks.slice(0, i), last.subarray(0, n)]);
+    const rest = last.subarray(n);
+    this.#chunks = rest.length > 0 ? [rest, ...this.#chunks.slice(i + 1)] : this.#chunks.slice(i + 1);
+    this.#searchedChunks = 0;
+    this.#searchedBytes = 0;
+    this.#buffered -= line.length;
+    if (this.#buffered <= this.#maxBufferedBytes && this.#socket.isPaused()) this.#socket.resume();
+    return line;
   }
 }
