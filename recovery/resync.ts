@@ -14,6 +14,8 @@ export interface ResyncOptions {
   progressEvery?: number;
   /** Run each block's compare-and-copy inside this (the replicated disk passes its address lock). */
   withLock?: <T>(addr: number, fn: () => Promise<T>) => Promise<T>;
+  /** First address to compare (0 unless given): openStore copies block 0 itself, last. */
+  start?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function resync(src: BlockDevice, dst: BlockDevice, options: Resync
   const every = options.progressEvery ?? 4096;
   const run = options.withLock ?? (<T>(_addr: number, fn: () => Promise<T>) => fn());
   let copied = 0;
-  for (let addr = 0; addr < total; addr++) {
+  for (let addr = options.start ?? 0; addr < total; addr++) {
     await run(addr, async () => {
       const [a, b] = await Promise.all([src.read(addr), dst.read(addr)]);
       if (!sameBytes(a, b)) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { logRecovery } from '../../recovery/log-recovery.ts';
 import { replicatedDiskRecovery } from '../../recovery/replicated-recovery.ts';
 import { checkPair } from '../replicated/replicated-disk.ts';
-import { sameBytes } from '../../recovery/resync.ts';
+import { resync } from '../../recovery/resync.ts';
 import { storeRecovery } from '../../recovery/stack.ts';
 import type { BlockDevice } from '../device/block-device.ts';
 import { FileBlockDevice } from '../device/file-block-device.ts';
@@ -272,11 +272,7 @@ async function checkBlank(d: BlockDevice, index: number, logBlocks: number): Pro
  */
 async function rebuildBlank(from: BlockDevice, to: BlockDevice): Promise<void> {
   await from.flush();
-  for (let addr = 1; addr < from.numBlocks; addr++) {
-    const [a, b] = await Promise.all([from.read(addr), to.read(addr)]);
-    if (!sameBytes(a, b)) await to.write(addr, a);
-  }
-  await to.flush();
+  await resync(from, to, { start: 1 });
   await to.write(0, await from.read(0));
   await to.flush();
 }
