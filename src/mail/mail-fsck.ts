@@ -7,6 +7,7 @@ import {
   INDEX_ENTRY_BYTES,
   INDEX_HEADER_BYTES,
   INDEX_MAGIC,
+  decodeDirEntry,
   decodeSuperblock,
   entriesPerIndexBlock,
   extraBlocksFor,
@@ -66,10 +67,7 @@ async function check(tx: Transaction): Promise<MailFsckReport> {
   const seen = new Set<string>();
   const perDirBlock = g.blockSize / DIR_ENTRY_BYTES;
   for (let slot = 0; slot < g.maxUsers; slot++) {
-    const dir = await tx.read(1 + Math.floor(slot / perDirBlock));
-    const off = (slot % perDirBlock) * DIR_ENTRY_BYTES;
-    const len = dir[off];
-    const name = len === 0 ? undefined : Buffer.from(dir.subarray(off + 1, off + 1 + len)).toString('latin1');
+    const name = decodeDirEntry(await tx.read(1 + Math.floor(slot / perDirBlock)), slot % perDirBlock);
     if (name !== undefined) {
       users++;
       if (!isValidUserName(name)) problem(`user slot ${slot} holds an invalid name`);

@@ -148,6 +148,18 @@ export function decodeSuperblock(b: Uint8Array): { version: number; geometry: Ma
   return { version: v.getUint32(4, true), geometry: g };
 }
 
+/**
+ * The name in entry e of a directory block; undefined when the entry is free. Decoded as
+ * latin1, byte for byte, so a damaged name stays visibly invalid (checkUserName, mailFsck)
+ * instead of turning into another, valid name.
+ */
+export function decodeDirEntry(blk: Uint8Array, e: number): string | undefined {
+  const off = e * DIR_ENTRY_BYTES;
+  const len = blk[off];
+  if (len === 0) return undefined;
+  return Buffer.from(blk.subarray(off + 1, off + 1 + len)).toString('latin1');
+}
+
 export function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }

@@ -21,6 +21,7 @@ import {
   INDEX_HEADER_BYTES,
   INDEX_MAGIC,
   computeGeometry,
+  decodeDirEntry,
   decodeSuperblock,
   encodeSuperblock,
   entriesPerIndexBlock,
@@ -561,12 +562,6 @@ export class MailStore {
     for (const e of await this.readIndex(tx, slot)) out.push({ id: e.id, data: await this.readMessage(tx, e) });
     return out;
   }
-}
-
-function decodeDirEntry(blk: Uint8Array, e: number): string | undefined {
-  const len = blk[e * DIR_ENTRY_BYTES];
-  if (len === 0) return undefined;
-  return Buffer.from(blk.subarray(e * DIR_ENTRY_BYTES + 1, e * DIR_ENTRY_BYTES + 1 + len)).toString('ascii');
 }
 
 /** The largest transaction `disk` takes, when it says (the WAL does; the interface does not require it). */
