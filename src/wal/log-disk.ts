@@ -478,6 +478,8 @@ export class LogDisk implements TransactionalDisk, TxSource {
     // so a torn group can keep a prefix of its records, never part of a transaction), and
     // packing is safe because no transaction of the group is acknowledged before the
     // group's flush, when all of its records are durable.
+    // Which record each transaction goes into, as [first transaction, end) runs.
+    const runs: [number, number][] = [];
     let size = 0;
     let n = 0;
     let inRecord = 0;
@@ -488,6 +490,8 @@ export class LogDisk implements TransactionalDisk, TxSource {
       if (size + need > free) break;
       size += need;
       inRecord = opens ? k : inRecord + k;
+      if (opens) runs.push([n, n + 1]);
+      else runs[runs.length - 1][1] = n + 1;
       n++;
     }
     if (n === 0) {
@@ -505,18 +509,6 @@ export class LogDisk implements TransactionalDisk, TxSource {
       return;
     }
     const group = this.#queue.splice(0, n);
-    // Which record each transaction went into, as [first transaction, end) runs.
-    const runs: [number, number][] = [];
-    for (let i = 0, count = 0; i < group.length; i++) {
-      const k = group[i].addrs.length;
-      if (runs.length === 0 || count + k > cap) {
-        runs.push([i, i + 1]);
-        count = k;
-      } else {
-        runs[runs.length - 1][1] = i + 1;
-        count += k;
-      }
-    }
     // The group's headers go into one scratch buffer that every group reuses: the device
     // below keeps no reference once its write settles (BlockDevice.write), appendRecords
     // settles only after every write of the group has, and the next group is built only
