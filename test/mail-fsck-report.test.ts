@@ -91,4 +91,13 @@ describe('mailFsck reports', () => {
     expect(r).toMatchObject({ ok: true, users: 2, messages: 2, blocksInUse: 4 });
     await disk.close();
   });
+  it('reports a damaged user name, and the store does not open it as another, valid name', async () => {
+    const { disk, store } = await smallStore();
+    await store.addUser('ann');
+    await patch(disk, 1, (b) => (b[1] |= 0x80)); // 'a' -> 0xe1: 'ann' with its high bit set
+    expect((await mailFsck(disk)).problems).toEqual(['user slot 0 holds an invalid name']);
+    const reopened = await MailStore.open(disk);
+    expect(reopened.hasUser('ann')).toBe(false);
+    await disk.close();
+  });
 });
