@@ -1,5 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { InvalidArgumentError } from '../errors.ts';
 import { checkUserName, isValidUserName } from './user-name.ts';
 
@@ -67,8 +68,22 @@ export async function addUser(path: string, name: string, password: string): Pro
   const users = await readUsersFile(path);
   users.set(name, await hashPassword(name, password));
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, formatUsersFile(users), { mode: 0o600 });
+  // The data is made durable before the rename, and the rename before we return: without the
+  // first fsync a power cut can keep the rename but not the data, an empty users file.
+  const f = await open(tmp, 'w', 0o600);
+  try {
+    await f.writeFile(formatUsersFile(users));
+    await f.sync();
+  } finally {
+    await f.close();
+  }
   await rename(tmp, path);
+  const d = await open(dirname(path), 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }
 
 /** A dummy record, so that an unknown user costs the same scrypt as a known one. */
