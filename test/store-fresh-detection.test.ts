@@ -37,6 +37,17 @@ describe('openStore fresh-device detection', () => {
     await s.close();
   });
 
+  it('refuses a blank disk next to a failed one instead of formatting a new, empty store', async () => {
+    for (const dead of [0, 1] as const) {
+      const blank = mem();
+      const failed = mem();
+      failed.fail();
+      const devices: [MemBlockDevice, MemBlockDevice] = dead === 0 ? [failed, blank] : [blank, failed];
+      await expect(openStore({ devices, numBlocks: 16 })).rejects.toMatchObject({ code: 'ERR_DEVICE_FAILED' });
+      expect(blank.snapshot().size, `disk ${1 - dead} stays blank`).toBe(0);
+    }
+  });
+
   it('keeps installed data and the geometry when disk 0 is a blank replacement (after a clean close)', async () => {
     const clock = new CrashClock();
     const m0 = mem();

@@ -75,6 +75,8 @@ export const DISK_FILES = ['disk0.img', 'disk1.img'] as const;
  *     onto disk 0, block 0 last, then the pair is opened as above. A crash part way leaves
  *     disk 0's block 0 blank, so the next open copies again.
  *   - both hold a log with different log ids: MismatchError (disks of two stores).
+ *   - a blank disk next to a failed one: AllDisksFailedError (ERR_DEVICE_FAILED); the failed
+ *     disk may hold the store, and formatting would hide its loss.
  *   - anything else (a foreign block 0 or log region, or a blank disk that its label says is
  *     the newer one next to a log): BadImageError, and nothing is written.
  *
@@ -223,7 +225,15 @@ async function openDevices(d0: BlockDevice, d1: BlockDevice, options: OpenStoreO
     await rebuildBlank(disks[1 - source], disks[source]);
     return storeRecovery.recover([d0, d1]);
   }
-  // Both blank (or one blank next to a failed one): fresh, if nothing is where the format writes.
+  // A blank disk next to a failed one: the failed disk may hold the store, which nothing
+  // can read now. Formatting would hand back an empty store as if nothing were lost.
+  if (b0[0].kind === 'failed' || b0[1].kind === 'failed') {
+    const dead = b0[0].kind === 'failed' ? 0 : 1;
+    throw new AllDisksFailedError(
+      `disk ${dead} has failed and disk ${1 - dead} is blank: no readable disk holds a store, so none is formatted over it (replace the failed disk too to create a new store)`,
+    );
+  }
+  // Both blank: fresh, if nothing is where the format writes.
   const logBlocks = freshLogBlocks(d0, options);
   for (let i = 0; i < 2; i++) if (b0[i].kind === 'blank') await checkBlank(disks[i], i, logBlocks);
   // The pair's own recovery first, then the log is formatted through it, so both mirrors
