@@ -3,6 +3,7 @@ import type { BlockDevice } from '../src/device/block-device.ts';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { LogDisk } from '../src/wal/log-disk.ts';
 import { formatLog } from '../src/wal/log-format.ts';
+import { keepOpen } from './helpers/devices.ts';
 
 /**
  * The commit queue's edges: a commit enqueued at any microtask around the moment the writer
@@ -25,12 +26,9 @@ describe('commit queue', () => {
       let armed = false;
       let late: Promise<void> | undefined;
       let disk!: LogDisk;
+      // m's calls, with a flush that enqueues a late commit and a close that does close m.
       const dev: BlockDevice = {
-        blockSize: BS,
-        numBlocks: m.numBlocks,
-        read: (a) => m.read(a),
-        write: (a, d) => m.write(a, d),
-        writev: (a, bs) => m.writev(a, bs),
+        ...keepOpen(m),
         flush: async () => {
           await m.flush();
           if (armed) {

@@ -32,13 +32,19 @@ function killable(m: MemBlockDevice): { dev: BlockDevice; kill: () => void } {
   };
 }
 
+/** A log of `logBlocks` blocks (16 data blocks) over a replicated pair of memory devices. */
+async function logOnPair(logBlocks: number) {
+  const m0 = new MemBlockDevice({ numBlocks: 3 + logBlocks + 16, blockSize: BS });
+  const m1 = new MemBlockDevice({ numBlocks: 3 + logBlocks + 16, blockSize: BS });
+  const pair = await ReplicatedDisk.open(m0, m1);
+  await formatLog(pair, { logBlocks });
+  const disk = await LogDisk.open(pair);
+  return { m0, m1, pair, disk };
+}
+
 describe('log fail-stop', () => {
   it('rejects overlay reads, writes and transactions once both disks of the pair below have failed', async () => {
-    const m0 = new MemBlockDevice({ numBlocks: 3 + 16 + 16, blockSize: BS });
-    const m1 = new MemBlockDevice({ numBlocks: 3 + 16 + 16, blockSize: BS });
-    const pair = await ReplicatedDisk.open(m0, m1);
-    await formatLog(pair, { logBlocks: 16 });
-    const disk = await LogDisk.open(pair);
+    const { m0, m1, disk } = await logOnPair(16);
     await disk.write(0, blk(1)); // committed, held in the overlay (not installed yet)
     m0.fail();
     m1.fail();
@@ -58,11 +64,7 @@ describe('log fail-stop', () => {
   });
 
   it('stops serving cached and overlay blocks as soon as both mirrors of the pair below have failed', async () => {
-    const m0 = new MemBlockDevice({ numBlocks: 3 + 4 + 16, blockSize: BS });
-    const m1 = new MemBlockDevice({ numBlocks: 3 + 4 + 16, blockSize: BS });
-    const pair = await ReplicatedDisk.open(m0, m1);
-    await formatLog(pair, { logBlocks: 4 });
-    const disk = await LogDisk.open(pair);
+    const { m0, m1, pair, disk } = await logOnPair(4);
     // A 4-block log forces installs, so early blocks end up in the installed-block cache.
     for (let i = 0; i < 12; i++) await disk.write(i % 3, blk(10 + i));
     expect((await disk.read(0))[0]).toBe(19);

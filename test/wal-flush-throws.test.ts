@@ -4,6 +4,7 @@ import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { DeviceFailedError } from '../src/errors.ts';
 import { LogDisk } from '../src/wal/log-disk.ts';
 import { formatLog } from '../src/wal/log-format.ts';
+import { keepOpen } from './helpers/devices.ts';
 
 /**
  * A device whose flush() throws synchronously instead of returning a rejected promise
@@ -20,12 +21,9 @@ describe('a commit flush that throws synchronously', () => {
     const mem = new MemBlockDevice({ numBlocks: 3 + 16 + 16, blockSize: BS });
     await formatLog(mem, { logBlocks: 16 });
     let dead = false;
+    // mem's calls, with a flush that throws once `dead` and a close that does close mem.
     const dev: BlockDevice = {
-      blockSize: BS,
-      numBlocks: mem.numBlocks,
-      read: (a) => mem.read(a),
-      write: (a, d) => mem.write(a, d),
-      writev: (a, bs) => mem.writev(a, bs),
+      ...keepOpen(mem),
       flush: () => {
         if (dead) throw new DeviceFailedError('gone');
         return mem.flush();
