@@ -19,41 +19,51 @@ async function hops(n: number): Promise<void> {
 }
 
 describe('commit queue', () => {
-  it('writes a commit enqueued at any microtask after the last group flush (no gap while the writer stops)', async () => {
-    for (let k = 0; k < 24; k++) {
-      const m = new MemBlockDevice({ numBlocks: 3 + 16 + 8, blockSize: BS });
-      await formatLog(m, { logBlocks: 16 });
-      let armed = false;
-      let late: Promise<void> | undefined;
-      let disk!: LogDisk;
-      // m's calls, with a flush that enqueues a late commit and a close that does close m.
-      const dev: BlockDevice = {
-        ...keepOpen(m),
-        flush: async () => {
-          await m.flush();
-          if (armed) {
-            armed = false;
-            // Once the group's flush returns, enqueue a commit k microtasks later.
-            void hops(k).then(() => {
-              late = disk.write(1, blk(2));
-            });
-          }
-        },
-        close: () => m.close(),
-      };
-      disk = await LogDisk.open(dev);
-      armed = true;
-      await disk.write(0, blk(1));
-      for (let i = 0; i < 3 && !late; i++) await macrotask();
-      expect(late, `k=${k}`).toBeDefined();
-      let settled = false;
-      void late!.then(() => (settled = true));
-      // Memory devices resolve in microtasks: a commit still pending after two macrotasks is stranded.
-      await macrotask();
-      await macrotask();
-      expect(settled, `commit enqueued ${k} microtasks after the flush`).toBe(true);
-      expect((await disk.read(1))[0]).toBe(2);
-      await disk.close();
+  it('writes a commit enqueued at any microtask after the last group append or flush (no gap while the writer stops)', async () => {
+    // The pipelined writer stops right after its last append (it does not wait for the
+    // flush), so the window where it clears itself follows the append; a commit's own
+    // return follows the flush. A late commit is enqueued k microtasks after either.
+    for (const after of ['append', 'flush'] as const) {
+      for (let k = 0; k < 24; k++) {
+        const m = new MemBlockDevice({ numBlocks: 3 + 16 + 8, blockSize: BS });
+        await formatLog(m, { logBlocks: 16 });
+        let armed = false;
+        let late: Promise<void> | undefined;
+        let disk!: LogDisk;
+        const lateCommit = (when: typeof after) => {
+          if (!armed || when !== after) return;
+          armed = false;
+          void hops(k).then(() => {
+            late = disk.write(1, blk(2));
+          });
+        };
+        // m's calls, with hooks that enqueue the late commit and a close that does close m.
+        const dev: BlockDevice = {
+          ...keepOpen(m),
+          writev: async (a, bs) => {
+            await m.writev(a, bs);
+            lateCommit('append');
+          },
+          flush: async () => {
+            await m.flush();
+            lateCommit('flush');
+          },
+          close: () => m.close(),
+        };
+        disk = await LogDisk.open(dev);
+        armed = true;
+        await disk.write(0, blk(1));
+        for (let i = 0; i < 3 && !late; i++) await macrotask();
+        expect(late, `${after}, k=${k}`).toBeDefined();
+        let settled = false;
+        void late!.then(() => (settled = true));
+        // Memory devices resolve in microtasks: a commit still pending after two macrotasks is stranded.
+        await macrotask();
+        await macrotask();
+        expect(settled, `commit enqueued ${k} microtasks after the ${after}`).toBe(true);
+        expect((await disk.read(1))[0]).toBe(2);
+        await disk.close();
+      }
     }
   });
 
