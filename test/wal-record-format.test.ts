@@ -15,6 +15,7 @@ import {
   writeTail,
 } from '../src/wal/log-format.ts';
 import { LogReplay } from '../src/wal/log-replay.ts';
+import { keepOpen } from './helpers/devices.ts';
 
 /**
  * The log's record format, judged by recovery: a record is replayed only if it is whole
@@ -124,6 +125,21 @@ describe('log records', () => {
     expect(again.replayed).toBe(0);
     const after = dev.snapshot();
     for (let a = layout.dataStart; a < layout.deviceBlocks; a++) expect(after.get(a)).toEqual(before.get(a));
+  });
+
+  it('never replays a torn group\'s stale record after new commits fill the gap before it', async () => {
+    const { dev, layout } = await freshLog();
+    let pos = await putRecord(dev, layout, 0, 1, [0], [10]);
+    pos = await putRecord(dev, layout, pos, 2, [1], [11]);
+    // Record 3 was lost; record 4 (never acknowledged) is whole, two blocks further on.
+    await putRecord(dev, layout, pos + 2, 4, [2], [12]);
+    // Recovery, then one new one-block commit (it lands where record 3 was lost), then a crash.
+    const disk = await LogDisk.open(keepOpen(dev));
+    await disk.write(3, blk(13));
+    const again = await LogDisk.open(keepOpen(dev));
+    expect((await again.read(3))[0]).toBe(13);
+    expect((await again.read(2))[0], 'the stale record 4 must not line up behind the new commit').toBe(0);
+    await again.close();
   });
 
   it('does not replay a record moved to another log position, nor one made under another log id', async () => {
