@@ -42,6 +42,10 @@
  * expected next sequence number, starting from the tail pointer's seq. THE COMMIT POINT is
  * the device flush that follows the group's log writes (LogDisk.flushLog()): before it
  * resolves nobody is told the transaction committed; after it, recovery finds the record.
+ * With two groups in flight (LogDisk appends the next group while a flush runs) the later
+ * group's records are found only behind whole records of the earlier one, so a group is
+ * acknowledged after its own flush AND the acknowledgement of the group before it; if the
+ * earlier group fails, so does the later, whatever its own flush did.
  *
  * Recovery scans from the tail while records are committed, writes their blocks home in
  * order, flushes, then writes a new tail past them with seq = last replayed seq + 1 +
