@@ -8,6 +8,12 @@
  * DeviceFailedError.
  */
 export interface BlockDevice {
+  /**
+   * Optional: true once the device has failed (fail-stop), when every later call rejects.
+   * A layer that answers some calls from memory (the log's caches) asks it, so that a store
+   * whose disks are gone stops serving everything, not only what reaches a disk.
+   */
+  readonly failed?: boolean;
   /** Bytes per block; fixed for the life of the device. */
   readonly blockSize: number;
   /** Number of addressable blocks, 0 .. numBlocks-1; fixed for the life of the device. */

@@ -132,7 +132,7 @@ export class ReplicatedDisk implements BlockDevice {
    * store whose disks are gone stops serving even blocks it still holds).
    */
   get failed(): boolean {
-    return this.#mirrors.every((m) => m.state === 'failed' || (m.dev as { failed?: unknown }).failed === true);
+    return this.#mirrors.every((m) => m.state === 'failed' || m.dev.failed === true);
   }
 
   /** Addresses whose lock is held or awaited right now (bounded by the operations in flight). */

@@ -683,9 +683,9 @@ export class LogDisk implements TransactionalDisk, TxSource {
 
   #checkUsable(): void {
     if (this.#closed) throw new ClosedError('store');
-    // A device that says it has failed (AbstractBlockDevice#failed) fails the store at once,
+    // A device that says it has failed (BlockDevice.failed) fails the store at once,
     // even for a call the overlay could answer without touching it: fail-stop is for every call.
-    if (!this.#hasFailed && (this.device as { failed?: unknown }).failed === true) {
+    if (!this.#hasFailed && this.device.failed === true) {
       this.#fail(new DeviceFailedError('the device under the log has failed'));
     }
     if (this.#hasFailed) throw this.#failure;
