@@ -319,6 +319,7 @@ export class Explorer {
     this.target = target;
     this.workload = workload;
     this.o = { ...DEFAULT_EXPLORE, ...options };
+    if (workload.maxDepth !== undefined) this.o.depth = Math.min(this.o.depth, workload.maxDepth);
     // The memo packs (history, depth, model) into one number with 6 bits of depth.
     invariant(Number.isInteger(this.o.depth) && this.o.depth >= 0 && this.o.depth < 64, 'depth must be an integer in 0..63');
     this.result = { target: target.name, workload: workload.name, seed: this.o.seed, points: 0, byModel: {}, violations: [], ms: 0 };

@@ -1,4 +1,4 @@
-import { explore, type ExploreOptions, type ExploreResult, type Violation } from './explore.ts';
+import { DEFAULT_EXPLORE, explore, type ExploreOptions, type ExploreResult, type Violation } from './explore.ts';
 import type { CrashModel } from './sim/crash-states.ts';
 import type { Mutant } from './mutant-catalogue.ts';
 import type { Target } from './target.ts';
@@ -28,18 +28,24 @@ export async function exploreTarget(target: Target, options: Partial<ExploreOpti
 
 /**
  * Runs a mutant's target until the first violation. Workloads with concurrent clients are
- * tried under a few seeds, since a race shows only under some interleavings.
+ * tried under a few seeds, since a race shows only under some interleavings. Each model
+ * runs over every workload before the next model (in the order given: the cheap sync
+ * model first), so a mutant that sync catches in a later workload does not first wait for
+ * an earlier workload's buffered states, which cost a hundred times more.
  */
 export async function runMutant(m: Mutant, options: Partial<ExploreOptions>, seeds = 4): Promise<MutantResult> {
   const t0 = performance.now();
   const target = m.target();
+  const models = (options.models ?? DEFAULT_EXPLORE.models).filter((x) => target.models.includes(x));
   let states = 0;
   for (let s = 0; s < seeds; s++) {
-    for (const w of target.workloads) {
-      if (s > 0 && w.clients.length < 2) continue;
-      const r = await explore(target, w, { ...options, seed: (options.seed ?? 1) + s, stopAtFirst: true });
-      states += Object.values(r.byModel).reduce((n, x) => n + (x?.states ?? 0), 0);
-      if (r.violations.length) return { mutant: m.name, layer: m.layer, change: m.change, caught: true, by: r.violations[0], states, ms: performance.now() - t0 };
+    for (const model of models) {
+      for (const w of target.workloads) {
+        if (s > 0 && w.clients.length < 2) continue;
+        const r = await explore(target, w, { ...options, models: [model], seed: (options.seed ?? 1) + s, stopAtFirst: true });
+        states += Object.values(r.byModel).reduce((n, x) => n + (x?.states ?? 0), 0);
+        if (r.violations.length) return { mutant: m.name, layer: m.layer, change: m.change, caught: true, by: r.violations[0], states, ms: performance.now() - t0 };
+      }
     }
   }
   return { mutant: m.name, layer: m.layer, change: m.change, caught: false, states, ms: performance.now() - t0 };

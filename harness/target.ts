@@ -51,4 +51,10 @@ export interface DeviceSetup {
 export interface Workload<Op = any> {
   readonly name: string;
   readonly clients: readonly (readonly Op[])[];
+  /**
+   * Crash recovery at most this deep for this workload, whatever the run's depth: for a
+   * workload whose operations' recovery another workload already crashes deeper, where the
+   * deeper levels would only repeat that check at many times the cost.
+   */
+  readonly maxDepth?: number;
 }

@@ -45,6 +45,22 @@ class DeleteFreesBeforeUnindexing extends MailStore {
 }
 
 /**
+ * deliverMany as one transaction per recipient (a fan-out loop over deliver): a crash
+ * between two of them leaves the message in some recipients' mailboxes and not in the
+ * others', and a reader between them sees it in one mailbox and not in another. The
+ * recipients are still all checked before the first delivery, so the one change is the
+ * grouping into transactions.
+ */
+class DeliverManyPerRecipient extends MailStore {
+  override async deliverMany(users: readonly string[], message: Uint8Array): Promise<number[]> {
+    for (const u of users) this.slotOf(u);
+    const ids: number[] = [];
+    for (const u of users) ids.push(await this.deliver(u, message));
+    return ids;
+  }
+}
+
+/**
  * pickup() takes the mailbox lock when it is free and otherwise reads anyway instead of
  * waiting: two readers of one mailbox at once (only concurrent clients show it).
  */
@@ -70,6 +86,7 @@ const mail = (name: string, change: string, Store: typeof MailStore): Mutant => 
 export const mailMutants: Mutant[] = [
   mail('mail-index-before-blocks', 'delivery commits its index entry in one transaction and the message blocks in a later one', DeliverIndexBeforeBlocks),
   mail('mail-free-before-unindex', 'delete frees the blocks in one transaction and removes the index entry in a later one', DeleteFreesBeforeUnindexing),
+  mail('mail-deliver-many-per-recipient', 'deliverMany commits one transaction per recipient instead of one for all', DeliverManyPerRecipient),
   mail('mail-pickup-does-not-wait', 'pickup reads a mailbox another reader has locked instead of waiting for it', PickupDoesNotWait),
   mail('mail-delete-without-lock', 'delete does not require the mailbox lock', DeleteWithoutLock),
 ];

@@ -2,8 +2,9 @@ import type { Spec } from '../spec/spec.ts';
 
 /**
  * The mail spec: the atomic state machine that defines what the mail store may do
- * (mailboxes of messages; deliver adds one whole message under a fresh id, delete removes
- * one, pickup returns them in any order and locks the mailbox, unlock releases it).
+ * (mailboxes of messages; deliver adds one whole message under a fresh id, deliverMany adds
+ * one to each of several mailboxes at one instant, delete removes one, pickup returns them
+ * in any order and locks the mailbox, unlock releases it).
  *
  * Messages are binary strings (one char per byte, latin1), so states are plain values that
  * key() can print. Ids are fresh per mailbox: never handed out twice, even after a delete.
@@ -12,6 +13,8 @@ import type { Spec } from '../spec/spec.ts';
  * checks, and `undefined` means only "cut short by a crash". A delivery cut short by a
  * crash may have taken effect with an id nobody saw: the message is then held with id
  * null, and the first pickup or read-back that shows it binds the id (which must be fresh).
+ * A deliverMany cut short by a crash is placed whole or not at all, like any operation: it
+ * adds its id-null message to every recipient's mailbox or to none, never to some.
  *
  * A crash only unlocks: the store keeps messages durably, and locks live in memory.
  * Pure: states are never mutated.
@@ -38,6 +41,8 @@ export interface MailSpecState {
 
 export type MailOp =
   | { t: 'deliver'; user: string; msg: string }
+  /** One message to each of `users`, at one instant (one transaction); refused for all or none. */
+  | { t: 'deliverMany'; users: readonly string[]; msg: string }
   | { t: 'pickup'; user: string }
   | { t: 'delete'; user: string; id: number }
   | { t: 'unlock'; user: string };
@@ -45,6 +50,7 @@ export type MailOp =
 export type MailRes =
   | { err: string }
   | { id: number } // deliver
+  | { ids: readonly number[] } // deliverMany, in the order of its users
   | { messages: readonly { id: number; msg: string }[] } // pickup
   | { ok: true }; // delete, unlock
 
@@ -103,6 +109,7 @@ export function mailStep(config: MailSpecConfig, s: MailSpecState, op: MailOp, r
   const pending = res === undefined;
   const err = res && 'err' in res ? res.err : undefined;
   const expectErr = (code: string) => (pending || err === code ? s : undefined);
+  if (op.t === 'deliverMany') return deliverManyStep(config, s, op, res);
   if (!USER_NAME.test(op.user)) return expectErr('ERR_INVALID_USER');
   const box = s.boxes[op.user];
   if (!box) return expectErr('ERR_UNKNOWN_USER');
@@ -138,6 +145,39 @@ export function mailStep(config: MailSpecConfig, s: MailSpecState, op: MailOp, r
       return { ...s, locked: s.locked.filter((u) => u !== op.user) };
     }
   }
+}
+
+/**
+ * deliverMany: every recipient is checked before anything is delivered (the first bad name,
+ * in the order given, decides the refusal); then either each recipient gets the message
+ * under a fresh id (the ids returned in the order of `users`; a user named twice gets two
+ * messages with two ids), or, cut short, each gets it with an unseen id, or, refused for a
+ * full store or mailbox, none does.
+ */
+function deliverManyStep(config: MailSpecConfig, s: MailSpecState, op: { users: readonly string[]; msg: string }, res: MailRes | undefined): MailSpecState | undefined {
+  const pending = res === undefined;
+  const err = res && 'err' in res ? res.err : undefined;
+  const expectErr = (code: string) => (pending || err === code ? s : undefined);
+  for (const u of op.users) {
+    if (!USER_NAME.test(u)) return expectErr('ERR_INVALID_USER');
+    if (!Object.hasOwn(s.boxes, u)) return expectErr('ERR_UNKNOWN_USER');
+  }
+  if (op.msg.length > config.maxMessageBytes) return expectErr('ERR_MESSAGE_TOO_LARGE');
+  if (err !== undefined) return err === 'ERR_STORE_FULL' ? s : undefined; // refused for every recipient
+  if (pending) {
+    let next = s;
+    for (const u of op.users) next = withBox(next, u, [...next.boxes[u], { id: null, msg: op.msg }]);
+    return next;
+  }
+  if (!res || !('ids' in res) || !Array.isArray(res.ids) || res.ids.length !== op.users.length) return undefined;
+  let next = s;
+  for (let i = 0; i < op.users.length; i++) {
+    const u = op.users[i];
+    const id = res.ids[i];
+    if (!Number.isSafeInteger(id) || id < 0 || next.used[u].includes(id)) return undefined; // not fresh
+    next = withUsed(withBox(next, u, [...next.boxes[u], { id, msg: op.msg }]), u, id);
+  }
+  return next;
 }
 
 /**

@@ -52,15 +52,16 @@ function bytes(n: number, salt: number): string {
 export const BIG_MESSAGE = bytes(2500, 3);
 
 const deliver = (user: string, msg: string): MailOp => ({ t: 'deliver', user, msg });
+const deliverMany = (users: readonly string[], msg: string): MailOp => ({ t: 'deliverMany', users, msg });
 const pickup = (user: string): MailOp => ({ t: 'pickup', user });
 const del = (user: string, id: number): MailOp => ({ t: 'delete', user, id });
 const unlock = (user: string): MailOp => ({ t: 'unlock', user });
 
 /**
- * The shipped small-scope workload, every point crashed in the default suite. It is one
- * workload because the cost of a mail workload is its transactions, each explored under
- * every buffered subset of its mirrored log writes with recovery crashed twice over; this
- * one has two deliveries and one delete, with reads (which write nothing) around them:
+ * The shipped small-scope workloads, every point crashed in the default suite. They are
+ * few because the cost of a mail workload is its transactions, each explored under every
+ * buffered subset of its mirrored log writes with recovery crashed twice over. The first
+ * has two deliveries and one delete, with reads (which write nothing) around them:
  * - two clients deliver concurrently to one mailbox, one message spanning three blocks;
  * - a reader picks up, deletes and unlocks;
  * - two readers pick up the same mailbox at once: one must wait for the other's unlock;
@@ -77,6 +78,26 @@ export const mailWorkloads: readonly Workload<MailOp>[] = [
       [pickup('ann'), unlock('ann'), del('ann', 0)],
     ],
   },
+  /**
+   * One message to both mailboxes in one transaction, while another client delivers to one
+   * of them and then holds both mailboxes at once (ann first: a fan-out that commits ann
+   * before bo could be seen half done by that reader). The message is one block, so both
+   * deliveries fit the log's largest transaction; two of BIG_MESSAGE would not, and the
+   * store would split the fan-out, which the spec's all-or-none deliverMany does not describe.
+   *
+   * Recovery is crashed once, not twice: the six-block transaction (two messages, two index
+   * blocks, both partitions' bitmaps) makes this workload cost more at depth 2 than the
+   * first one whole (34,470 crash states against 23,690; 17,342 at depth 1), and the second
+   * level would re-check the log replay that the first workload already crashes twice over.
+   */
+  {
+    name: 'mail-deliver-many',
+    clients: [
+      [deliverMany(MAIL_USERS, 'to both\r\n')],
+      [deliver('bo', 'b'), pickup('ann'), pickup('bo'), unlock('bo'), unlock('ann')],
+    ],
+    maxDepth: 1,
+  },
 ];
 
 function latin1(b: Uint8Array): string {
@@ -89,6 +110,8 @@ export async function runMailOp(store: MailStore, op: MailOp): Promise<MailRes> 
     switch (op.t) {
       case 'deliver':
         return { id: await store.deliver(op.user, Buffer.from(op.msg, 'latin1')) };
+      case 'deliverMany':
+        return { ids: await store.deliverMany(op.users, Buffer.from(op.msg, 'latin1')) };
       case 'pickup':
         return { messages: (await store.pickup(op.user)).map((m) => ({ id: m.id, msg: latin1(m.data) })) };
       case 'delete':
