@@ -79,22 +79,25 @@ export const mailWorkloads: readonly Workload<MailOp>[] = [
     ],
   },
   /**
-   * One message to both mailboxes in one transaction, while another client delivers to one
-   * of them and then holds both mailboxes at once (ann first: a fan-out that commits ann
-   * before bo could be seen half done by that reader). The message is one block, so both
+   * One message to both mailboxes in one transaction, while another client holds both
+   * mailboxes at once (ann first: a fan-out that commits ann before bo could be seen half
+   * done by that reader). A plain deliver to bo beside it would also race deliver against
+   * deliverMany for one mailbox's index (3,000 more crash states); it is left out so the
+   * default suite keeps its rate, and two deliveries racing for one mailbox stay the first
+   * workload's. The message is one block, so both
    * deliveries fit the log's largest transaction; two of BIG_MESSAGE would not, and the
    * store would split the fan-out, which the spec's all-or-none deliverMany does not describe.
    *
    * Recovery is crashed once, not twice: the six-block transaction (two messages, two index
    * blocks, both partitions' bitmaps) makes this workload cost more at depth 2 than the
-   * first one whole (34,470 crash states against 23,690; 17,342 at depth 1), and the second
+   * first one whole (34,470 crash states against 23,690; 14,358 at depth 1), and the second
    * level would re-check the log replay that the first workload already crashes twice over.
    */
   {
     name: 'mail-deliver-many',
     clients: [
       [deliverMany(MAIL_USERS, 'to both\r\n')],
-      [deliver('bo', 'b'), pickup('ann'), pickup('bo'), unlock('bo'), unlock('ann')],
+      [pickup('ann'), pickup('bo'), unlock('bo'), unlock('ann')],
     ],
     maxDepth: 1,
   },
