@@ -330,7 +330,7 @@ export class Explorer {
     const base = await runWorkload(this.target, this.workload, this.o.seed, [], this.#blocks);
     this.result.points = base.points;
     for (const model of this.o.models) {
-      if (!this.target.models.includes(model) || this.#done) continue;
+      if (!this.target.models.includes(model) || (this.workload.models && !this.workload.models.includes(model)) || this.#done) continue;
       const m0 = performance.now();
       this.#model = model;
       this.#stats = { states: 0, violations: 0, unknown: 0, sampledPoints: 0, crashPoints: 0, ms: 0 };

@@ -57,4 +57,10 @@ export interface Workload<Op = any> {
    * deeper levels would only repeat that check at many times the cost.
    */
   readonly maxDepth?: number;
+  /**
+   * Only these of the target's crash models for this workload: for a workload whose
+   * operation differs from another workload's only above what the other models test (the
+   * same stack under disk failure or torn sectors), where they would repeat that check.
+   */
+  readonly models?: readonly CrashModel[];
 }

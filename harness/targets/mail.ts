@@ -100,6 +100,11 @@ export const mailWorkloads: readonly Workload<MailOp>[] = [
       [pickup('ann'), pickup('bo'), unlock('bo'), unlock('ann')],
     ],
     maxDepth: 1,
+    // Whether a fan-out is one transaction shows under sync and buffered crashes; a disk that
+    // fails or a sector that tears under that transaction meets the same log and mirrors as
+    // under the first workload's deliveries, which every model checks. (fail cost 0.7 s for
+    // 2,188 states here, a tenth of the default suite's time.)
+    models: ['sync', 'buffered'],
   },
 ];
 
