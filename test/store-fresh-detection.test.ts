@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { openStore } from '../src/store/open-store.ts';
-import { CrashClock, CrashingDevice } from './helpers/devices.ts';
-import { keepOpen } from './helpers/devices.ts';
+import { CrashClock, CrashingDevice, copyOfMem as copyOf, keepOpen } from './helpers/devices.ts';
 
 /**
  * openStore decides "fresh, format it" only when both disks are blank where the format
@@ -15,12 +14,6 @@ const N = 64;
 const ID = 'ab'.repeat(16);
 const blk = (v: number) => new Uint8Array(BS).fill(v);
 const mem = () => new MemBlockDevice({ numBlocks: N, blockSize: BS });
-/** A copy of a memory device's blocks on a new device. */
-async function copyOf(m: MemBlockDevice): Promise<MemBlockDevice> {
-  const c = mem();
-  for (const [a, b] of m.snapshot()) await c.write(a, b);
-  return c;
-}
 
 describe('openStore fresh-device detection', () => {
   it('keeps a committed, not yet installed block when disk 0 is a blank replacement below the survivor epoch', async () => {

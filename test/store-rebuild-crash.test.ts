@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemBlockDevice } from '../src/device/mem-block-device.ts';
 import { openStore } from '../src/store/open-store.ts';
-import { CrashClock, Crashed, CrashingDevice } from './helpers/devices.ts';
+import { CrashClock, Crashed, CrashingDevice, copyOfMem as copyOf } from './helpers/devices.ts';
 
 /**
  * openStore rebuilding a blank disk 0 from the disk 1 that holds the store (a replaced
@@ -17,11 +17,6 @@ const blk = (v: number) => new Uint8Array(BS).fill(v);
 const mem = () => new MemBlockDevice({ numBlocks: N, blockSize: BS });
 const open = (m0: MemBlockDevice, m1: MemBlockDevice, clock: CrashClock) =>
   openStore({ devices: [new CrashingDevice(m0, clock, { storeId: ID, index: 0, epoch: 0 }), new CrashingDevice(m1, clock, { storeId: ID, index: 1, epoch: 0 })] });
-async function copyOf(m: MemBlockDevice): Promise<MemBlockDevice> {
-  const c = mem();
-  for (const [a, b] of m.snapshot()) await c.write(a, b);
-  return c;
-}
 
 describe('openStore rebuilding a blank disk 0, crashed at every write', () => {
   it('keeps every block readable whichever write the crash stops at', async () => {

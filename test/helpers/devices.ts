@@ -165,3 +165,10 @@ export function keepOpen(m: BlockDevice): BlockDevice {
     close: async () => {},
   };
 }
+
+/** A new memory device holding a copy of m's written blocks (same geometry). */
+export async function copyOfMem(m: MemBlockDevice): Promise<MemBlockDevice> {
+  const c = new MemBlockDevice({ numBlocks: m.numBlocks, blockSize: m.blockSize });
+  for (const [a, b] of m.snapshot()) await c.write(a, b);
+  return c;
+}
